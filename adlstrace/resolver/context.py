@@ -1,0 +1,41 @@
+"""What one resolution needs: where to look, what clock to use, how hard to try."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from adlstrace.ids import FactoryRef
+from adlstrace.sources.base import AzureSource
+
+logger = logging.getLogger("adlstrace.resolver")
+
+# ADF keeps pipeline and activity run history for 45 days (ADF monitoring documentation).
+ADF_RETENTION = timedelta(days=45)
+DEFAULT_SINCE = timedelta(days=7)
+DEFAULT_CONCURRENCY = 8
+
+
+@dataclass
+class ResolveContext:
+    """The inputs of one resolution.
+
+    `now` is fixed for the whole run and saved in evidence, so a replay derives the same
+    query windows as the live run did.
+    """
+
+    source: AzureSource
+    factory: FactoryRef
+    now: datetime
+    since: timedelta = DEFAULT_SINCE
+    concurrency: int = DEFAULT_CONCURRENCY
+    adla_account: str | None = None
+    adla_dns_suffix: str | None = None
+    progress: Callable[[str], None] = field(default=lambda message: None)
+    max_depth: int = 5
+
+    @property
+    def window_start(self) -> datetime:
+        return self.now - self.since
