@@ -176,6 +176,18 @@ class Report:
         return [f.name for f in fields(self)]
 
 
+def wrapper_error(report: Report) -> RelatedRun:
+    """Keep a container's or parent's own error when the report moves to the inner failure."""
+    error = report.adf_error
+    return RelatedRun(
+        label=f"wrapper error of {report.ids.activity_name}",
+        run_id=report.ids.activity_run_id or "",
+        status=report.ids.activity_status or "",
+        start=report.ids.activity_start,
+        error=(f"{error.code}: " if error and error.code else "") + (error.message if error else ""),
+    )
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat().replace("+00:00", "Z")

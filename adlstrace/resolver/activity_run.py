@@ -95,6 +95,7 @@ def list_pipeline_runs(ctx: ResolveContext, after: datetime, before: datetime) -
 
 def scan_order(runs: list[Json]) -> list[Json]:
     """Failed runs first, then newest first; the activity a user asks about most likely failed."""
+
     def key(run: Json) -> tuple[int, float]:
         start = parse_optional_utc(run.get("runStart"))
         return (0 if run.get("status") == "Failed" else 1, -(start.timestamp() if start else 0.0))

@@ -57,7 +57,7 @@ def normalise_suffix(uri: str | None) -> str:
     text = uri.strip().lower()
     for prefix in ("https://", "http://"):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
     return text.strip("/.") or DEFAULT_ADLA_SUFFIX
 
 
@@ -66,9 +66,7 @@ def resolve_account(ctx: ResolveContext, activity: Json) -> AdlaAccount:
         return AdlaAccount(ctx.adla_account, ctx.adla_dns_suffix or DEFAULT_ADLA_SUFFIX, None, "--adla-account")
     name = linked_service_name(activity)
     if not name:
-        raise AccountUnresolved(
-            "The activity run names no linked service; pass --adla-account to look the job up."
-        )
+        raise AccountUnresolved("The activity run names no linked service; pass --adla-account to look the job up.")
     try:
         service = ctx.source.get_linked_service(ctx.factory, name)
     except ResourceMissing:

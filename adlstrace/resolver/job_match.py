@@ -94,14 +94,15 @@ Strategy = Callable[[AzureSource, AdlaAccount, str, tuple[datetime, datetime]], 
 STRATEGIES: list[tuple[str, str, Strategy]] = [
     ("job-id", "GET jobs/{activityRunId}", by_job_id),
     ("related-run-id", "list jobs with $filter=related/runId eq guid'{activityRunId}'", by_related_run_id),
-    ("submit-window", "list jobs submitted around the activity run and match the ID in name or related",
-     by_submit_window),
+    (
+        "submit-window",
+        "list jobs submitted around the activity run and match the ID in name or related",
+        by_submit_window,
+    ),
 ]
 
 
-def find_job(
-    source: AzureSource, account: AdlaAccount, run_id: str, window: tuple[datetime, datetime]
-) -> JobLookup:
+def find_job(source: AzureSource, account: AdlaAccount, run_id: str, window: tuple[datetime, datetime]) -> JobLookup:
     """Try each strategy in order; stop at the first match or when the account stops answering."""
     lookup = JobLookup()
     for name, description, strategy in STRATEGIES:

@@ -56,8 +56,13 @@ def _key(call: str, args: dict[str, Any]) -> str:
 
 def _error_record(error: AdlstraceError) -> dict[str, Any]:
     if isinstance(error, ResourceMissing):
-        return {"type": "ResourceMissing", "call": error.call, "resource": error.resource, "code": error.code,
-                "detail": error.detail}
+        return {
+            "type": "ResourceMissing",
+            "call": error.call,
+            "resource": error.resource,
+            "code": error.code,
+            "detail": error.detail,
+        }
     record: dict[str, Any] = {"type": type(error).__name__, "message": error.message, "hint": error.hint}
     if isinstance(error, AzureCallError):
         record.update(status=error.status, code=error.code)
@@ -67,11 +72,13 @@ def _error_record(error: AdlstraceError) -> dict[str, Any]:
 def _rebuild_error(record: dict[str, Any]) -> AdlstraceError:
     kind = record.get("type")
     if kind == "ResourceMissing":
-        return ResourceMissing(record.get("call", ""), record.get("resource", ""), record.get("code", ""),
-                               record.get("detail", ""))
+        return ResourceMissing(
+            record.get("call", ""), record.get("resource", ""), record.get("code", ""), record.get("detail", "")
+        )
     if kind == "AzureCallError":
-        return AzureCallError(record.get("message", ""), record.get("hint"), status=record.get("status"),
-                              code=record.get("code"))
+        return AzureCallError(
+            record.get("message", ""), record.get("hint"), status=record.get("status"), code=record.get("code")
+        )
     error_type = _ERROR_TYPES.get(str(kind), AzureCallError)
     return error_type(record.get("message", ""), record.get("hint"))
 
@@ -95,8 +102,13 @@ class _Dispatch:
     ) -> Json:
         return self._answer(
             "query_pipeline_runs",
-            {"factory": factory, "after": after, "before": before, "filters": filters,
-             "continuation_token": continuation_token},
+            {
+                "factory": factory,
+                "after": after,
+                "before": before,
+                "filters": filters,
+                "continuation_token": continuation_token,
+            },
         )
 
     def query_activity_runs(
@@ -110,8 +122,14 @@ class _Dispatch:
     ) -> Json:
         return self._answer(
             "query_activity_runs",
-            {"factory": factory, "pipeline_run_id": pipeline_run_id, "after": after, "before": before,
-             "filters": filters, "continuation_token": continuation_token},
+            {
+                "factory": factory,
+                "pipeline_run_id": pipeline_run_id,
+                "after": after,
+                "before": before,
+                "filters": filters,
+                "continuation_token": continuation_token,
+            },
         )
 
     def get_linked_service(self, factory: FactoryRef, name: str) -> Json:
@@ -204,7 +222,7 @@ def load_evidence(path: Path) -> dict[str, Any]:
 def _validate_bundle(bundle: Any, path: Path) -> None:
     if not isinstance(bundle, dict) or bundle.get("format") != EVIDENCE_FORMAT:
         raise EvidenceError(
-            f"{path} is not an adlstrace evidence file (no \"format\": \"{EVIDENCE_FORMAT}\").",
+            f'{path} is not an adlstrace evidence file (no "format": "{EVIDENCE_FORMAT}").',
             "Pass a file written by --save-evidence.",
         )
     version = bundle.get("version")

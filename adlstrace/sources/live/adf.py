@@ -39,8 +39,7 @@ def run_filter_body(
         body["continuationToken"] = continuation_token
     if filters:
         body["filters"] = [
-            {"operand": operand, "operator": operator, "values": list(values)}
-            for operand, operator, values in filters
+            {"operand": operand, "operator": operator, "values": list(values)} for operand, operator, values in filters
         ]
     if order_by:
         body["orderBy"] = [{"orderBy": order_by, "order": "DESC"}]

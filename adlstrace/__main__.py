@@ -1,0 +1,3 @@
+from adlstrace.cli.app import main
+
+main()
