@@ -77,9 +77,7 @@ def is_guid(value: str) -> bool:
     return bool(_GUID.fullmatch(value.strip()))
 
 
-def parse_factory(
-    factory: str | None, resource_group: str | None, subscription_id: str | None
-) -> FactoryRef:
+def parse_factory(factory: str | None, resource_group: str | None, subscription_id: str | None) -> FactoryRef:
     """Build a FactoryRef from `--factory` (a name or a full resource ID) and its companions."""
     if not factory:
         raise UsageError(
@@ -91,8 +89,7 @@ def parse_factory(
         if not match:
             raise UsageError(
                 f"Invalid factory resource ID {factory!r}.",
-                "Expected /subscriptions/<id>/resourceGroups/<group>"
-                "/providers/Microsoft.DataFactory/factories/<name>.",
+                "Expected /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.DataFactory/factories/<name>.",
             )
         return FactoryRef(match["sub"], match["rg"], match["name"])
     if not _FACTORY_NAME.match(factory):

@@ -21,6 +21,11 @@ from adlstrace.scrub import scrub_data_counted, scrub_text, scrub_text_counted
 def atomic_write(path: Path, text: str) -> None:
     """Write `text` to `path` so that the file is either the old one or complete."""
     folder = path.parent if str(path.parent) else Path(".")
+    if path.exists() and not path.is_file():
+        # A device or pipe such as /dev/null or /dev/stdout: renaming over it would replace
+        # the device node itself, so write through it instead.
+        _write_through(path, text)
+        return
     if not folder.is_dir():
         raise OutputError(f"Cannot write {path}: folder {folder} does not exist.", "Create the folder first.")
     try:
@@ -39,6 +44,14 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _write_through(path: Path, text: str) -> None:
+    try:
+        with path.open("w", encoding="utf-8") as stream:
+            stream.write(text)
+    except OSError as error:
+        raise OutputError(f"Cannot write {path}: {error.strerror}.") from None
 
 
 def render_scrubbed(report: Report, render: Any) -> str:

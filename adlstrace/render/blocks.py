@@ -70,7 +70,7 @@ def _error_lines(error: JobError, index: int) -> str:
         ("Help", error.help_link),
     ):
         if value:
-            parts.append(f"   {label}: {value}")
+            parts.append(f"   {label}: " + value.replace("\n", "\n" + " " * (len(label) + 5)))
     return "\n".join(parts)
 
 

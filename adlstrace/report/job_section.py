@@ -46,31 +46,16 @@ def job_error_from_dict(error: Json, depth: int, origin: str = "adla") -> JobErr
     )
 
 
-def _chain_root_first(outer: Json) -> list[tuple[int, Json]]:
-    """Order one innerError chain: its deepest actionable error, then innermost to outermost.
-
-    Wrappers such as VertexFailedFast carry a resolution of their own ("look at the inner
-    error"), so depth decides among actionable errors, not the first match.
-    """
-    chain = list(enumerate(flatten_error_chain(outer)))
-    deepest_first = list(reversed(chain))
-    candidates = [item for item in deepest_first if _is_actionable(item[1])]
-    root = candidates[0] if candidates else deepest_first[0]
-    return [root] + [item for item in deepest_first if item is not root]
-
-
-def _is_actionable(error: Json) -> bool:
-    has_id = bool(_text(error.get("errorId")))
-    return has_id and (_int(error.get("lineNumber")) is not None or bool(_text(error.get("resolution"))))
-
-
 def job_errors(raw_errors: list[Json], origin: str = "adla") -> list[JobError]:
-    """Flatten each error's innerError chain, root cause first; errors keep their order."""
-    ordered = root_cause_first(raw_errors)
-    result: list[JobError] = []
-    for outer in ordered:
-        result.extend(job_error_from_dict(error, depth, origin) for depth, error in _chain_root_first(outer))
-    return result
+    """Flatten each error's innerError chain into one list, root cause first."""
+    depth_of: dict[tuple[str, str], int] = {}
+    for outer in raw_errors:
+        for depth, level in enumerate(flatten_error_chain(outer)):
+            depth_of.setdefault((_text(level.get("errorId")), _text(level.get("message"))), depth)
+    return [
+        job_error_from_dict(level, depth_of.get((_text(level.get("errorId")), _text(level.get("message"))), 0), origin)
+        for level in root_cause_first(raw_errors)
+    ]
 
 
 def without_stack_traces(raw_errors: list[Json], report: Report) -> list[Json]:

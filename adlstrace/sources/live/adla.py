@@ -44,7 +44,12 @@ class LiveAdlaSource:
                 client = DataLakeAnalyticsJobManagementClient(self._credentials, DEFAULT_ADLA_SUFFIX)
                 client.config.base_url = self._settings.adla_job_endpoint.replace("{account}", "{accountName}")
                 client.config.connection.timeout = (self._settings.connect_timeout, self._settings.timeout)
-                client.config.retry_policy.retries = 0
+                # msrest hands urllib3 a Retry with a status list of 408 and 5xx; switching it
+                # off entirely leaves every retry, 429 included, to RetryPolicy.
+                policy = client.config.retry_policy.policy
+                policy.total = policy.connect = policy.read = policy.status = 0
+                policy.status_forcelist = []
+                policy.raise_on_status = False
                 self._client_instance = client
             return self._client_instance
 
