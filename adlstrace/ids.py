@@ -40,7 +40,7 @@ class FactoryRef:
 
 @dataclass(frozen=True)
 class StudioLink:
-    """What a pasted ADF Studio monitoring URL carries."""
+    """The run ID and factory read from a pasted ADF Studio monitoring URL."""
 
     run_id: str
     factory: FactoryRef
@@ -151,7 +151,7 @@ def parse_studio_url(url: str) -> StudioLink:
         found = _GUID.findall(unquote(parts.path))
         if not found:
             raise UsageError(
-                f"The URL {url!r} holds no run ID.",
+                f"The URL {url!r} contains no run ID.",
                 "Open the run in ADF Studio monitoring and copy its URL again.",
             )
         run_id = found[-1]

@@ -41,7 +41,7 @@ Format = Annotated[
 ]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")]
 SaveEvidence = Annotated[
-    Path | None, typer.Option("--save-evidence", help="Also write every raw Azure answer used to this JSON file.")
+    Path | None, typer.Option("--save-evidence", help="Also write every raw Azure response used to this JSON file.")
 ]
 Evidence = Annotated[
     Path | None, typer.Option("--evidence", help="Render from a saved evidence file, with no network.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from adlstrace.errors import UsageError
 from adlstrace.resolver.context import ResolveContext
 from adlstrace.settings import DEFAULT_ADLA_SUFFIX
 from adlstrace.sources.base import Json, ResourceMissing
@@ -23,7 +22,7 @@ class AdlaAccount:
         return f"{self.name}.{self.dns_suffix}"
 
     def job_url(self, job_id: str) -> str:
-        """The portal job link support asks for; always the public host, never a test endpoint."""
+        """Return the portal job link for support, on the public host even when a test endpoint is set."""
         return f"https://{self.job_host}/jobLink/{job_id}"
 
 
@@ -86,8 +85,3 @@ def resolve_account(ctx: ResolveContext, activity: Json) -> AdlaAccount:
         )
     suffix = normalise_suffix(_plain_value(type_properties.get("dataLakeAnalyticsUri")))
     return AdlaAccount(account.lower(), suffix, name, f"linked service {name}")
-
-
-def check_override(account: str | None) -> None:
-    if account is not None and not account.strip():
-        raise UsageError("--adla-account is empty.")

@@ -1,7 +1,7 @@
 """Step 3: find the ADLA job an activity submitted.
 
 How ADF tags the jobs it submits is not documented, so the strategies run in order and the
-report records each outcome. Microsoft's troubleshooting guide for error 2703 says to search
+report records each outcome. Microsoft's troubleshooting guide for error 2703 advises searching
 the ADLA account by the ADF activity run ID, not the pipeline run ID.
 """
 
@@ -54,10 +54,6 @@ class JobLookup:
     unreachable: str | None = None
 
 
-class AccountSilent(Exception):
-    """The account answered with an error for which no further strategy can help."""
-
-
 def _get_full(source: AzureSource, account: AdlaAccount, job_id: str) -> Json:
     return source.get_job(account.name, job_id)
 
@@ -103,7 +99,7 @@ STRATEGIES: list[tuple[str, str, Strategy]] = [
 
 
 def find_job(source: AzureSource, account: AdlaAccount, run_id: str, window: tuple[datetime, datetime]) -> JobLookup:
-    """Try each strategy in order; stop at the first match or when the account stops answering."""
+    """Try each strategy in order until one matches or the account returns an error."""
     lookup = JobLookup()
     for name, description, strategy in STRATEGIES:
         label = f"{name}: {description}"

@@ -181,7 +181,7 @@ class RecordingSource(_Dispatch):
 
 
 class ReplaySource(_Dispatch):
-    """Answer calls from a saved evidence bundle, with no network."""
+    """Return the recorded bodies of a saved evidence bundle, with no network."""
 
     def __init__(self, bundle: dict[str, Any], path: str = "evidence") -> None:
         self._path = path
@@ -192,7 +192,7 @@ class ReplaySource(_Dispatch):
         exchange = self._exchanges.get(_key(call, canonical))
         if exchange is None:
             raise EvidenceError(
-                f"The evidence file {self._path} has no answer for {call} {json.dumps(canonical)}.",
+                f"The evidence file {self._path} has no recorded response for {call} {json.dumps(canonical)}.",
                 "Replay with the options used when it was recorded, or record it again with --save-evidence.",
             )
         if exchange.get("outcome") == "error":
