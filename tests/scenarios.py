@@ -6,6 +6,7 @@ account (ACCOUNT) behind the linked service LS_ADLA, and returns the IDs its tes
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -261,7 +262,7 @@ def execute_pipeline_chain() -> Built:
         for i, name in enumerate(names)
     ]
     parents = []
-    for parent, child in zip(runs, runs[1:]):
+    for parent, child in itertools.pairwise(runs):
         parents.append(
             factory.add_activity_run(
                 activity_run(

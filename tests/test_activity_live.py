@@ -61,7 +61,7 @@ def test_job_matched_by_related_run_id(live: LiveHarness) -> None:
     report = json.loads(result.stdout)
     assert report["match"]["strategy"] == "related-run-id"
     assert report["ids"]["job_id"] == built.job_id
-    assert [a["outcome"] for a in report["match"]["attempts"]][0] == "no match"
+    assert next(a["outcome"] for a in report["match"]["attempts"]) == "no match"
 
 
 def test_job_matched_by_submit_window(live: LiveHarness) -> None:
@@ -187,7 +187,9 @@ def test_studio_url_input(live: LiveHarness) -> None:
         f"/subscriptions/{scenarios.SUBSCRIPTION}/resourceGroups/{scenarios.RESOURCE_GROUP}"
         f"/providers/Microsoft.DataFactory/factories/{scenarios.FACTORY}"
     )
-    url = f"https://adf.azure.com/en/monitoring/pipelineruns/{built.pipeline_run_id}?factory={quote(factory_id, safe='')}"
+    url = (
+        f"https://adf.azure.com/en/monitoring/pipelineruns/{built.pipeline_run_id}?factory={quote(factory_id, safe='')}"
+    )
     result = live.run_plain("pipeline", url)
     assert result.exit_code == 0, result.stderr
     assert JOB_HOST + str(built.job_id) in result.stdout

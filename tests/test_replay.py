@@ -85,7 +85,12 @@ def test_sample_replays_offline(sample: str, root_error: str) -> None:
 def test_replay_rejects_other_run_id() -> None:
     result = CliRunner().invoke(
         app,
-        ["activity", "11111111-2222-4333-8444-555555555555", "--evidence", str(SAMPLES / "usql-syntax-error.evidence.json")],
+        [
+            "activity",
+            "11111111-2222-4333-8444-555555555555",
+            "--evidence",
+            str(SAMPLES / "usql-syntax-error.evidence.json"),
+        ],
     )
     assert result.exit_code == ExitCode.USAGE
     assert "was recorded for activity run ID 3f2b8c1e" in result.stderr
