@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from adlstrace import __version__
-from adlstrace.cli import reports
+from adlstrace.cli import reports, sweep
 
 app = typer.Typer(
     name="adlstrace",
@@ -17,6 +17,7 @@ app = typer.Typer(
 app.command()(reports.activity)
 app.command()(reports.pipeline)
 app.command()(reports.job)
+app.command()(sweep.sweep)
 
 
 def _version(value: bool) -> None:

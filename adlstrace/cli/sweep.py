@@ -1,0 +1,126 @@
+"""`adlstrace sweep`: one report per failed activity in a time window, plus an index."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adlstrace.cli import options as opt
+from adlstrace.cli.errors import configure_logging, guarded
+from adlstrace.cli.runner import live_source
+from adlstrace.errors import ExitCode, OutputError, UsageError
+from adlstrace.ids import parse_factory
+from adlstrace.render import renderer
+from adlstrace.resolver.context import ADF_RETENTION
+from adlstrace.timeutil import format_display, parse_duration, parse_user_time, utc_now
+
+logger = logging.getLogger("adlstrace.sweep")
+
+DEFAULT_SINCE = "24h"
+
+
+def sweep_window(since: str | None, start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
+    """Return the (after, before) lastUpdated window from --since or --from/--to."""
+    if since is not None and start is not None:
+        raise UsageError("Pass either --since or --from, not both.")
+    before = parse_user_time(end, "--to") if end is not None else now
+    after = parse_user_time(start, "--from") if start is not None else before - parse_duration(since or DEFAULT_SINCE)
+    if after >= before:
+        raise UsageError(
+            f"The sweep window is empty: {format_display(after)} is not before {format_display(before)}.",
+            "Pass a --from earlier than --to.",
+        )
+    if after < now - ADF_RETENTION:
+        logger.warning("the window starts before ADF's 45-day run history; older runs cannot be found")
+    return after, before
+
+
+def _prepare_folder(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"Cannot create the output folder {out}: {error.strerror}.", "Check the path.") from None
+
+
+def sweep(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the reports, the index and the state file.")],
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Sweep pipeline runs updated in this past period, e.g. 24h, 7d (default 24h)."),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="Window start (ISO 8601 UTC, e.g. 2026-11-01T00:00Z); replaces --since."),
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Window end (ISO 8601 UTC). Default: now.")] = None,
+    pipeline: Annotated[
+        list[str] | None, typer.Option("--pipeline", help="Only these pipelines (repeat the option for more).")
+    ] = None,
+    activity_type: Annotated[
+        list[str] | None,
+        typer.Option("--activity-type", help="Only failed activities of this type, e.g. DataLakeAnalyticsU-SQL."),
+    ] = None,
+    factory: opt.Factory = None,
+    resource_group: opt.ResourceGroup = None,
+    subscription: opt.Subscription = None,
+    format: Annotated[str, typer.Option("--format", help="Report format: markdown, json or text.")] = "markdown",
+    fail_on_failures: Annotated[
+        bool, typer.Option("--fail-on-failures", help="Exit with code 10 when the window holds any failure.")
+    ] = False,
+    concurrency: opt.Concurrency = 8,
+    credential: opt.Credential = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Show no progress; errors only.")] = False,
+    debug: opt.Debug = False,
+) -> None:
+    """Write a report for every failed activity in a time window, and an index of them all.
+
+    Exit codes: 0 swept, 10 failures found (only with --fail-on-failures), 11 incomplete.
+
+    Incomplete means some failure or pipeline run could not be read; the index lists which.
+    """
+    configure_logging(debug, quiet)
+
+    def action() -> ExitCode:
+        from adlstrace.sweep.plan import SweepWindow
+        from adlstrace.sweep.progress import make_progress
+        from adlstrace.sweep.run import SweepRequest, run_sweep
+
+        now = utc_now()
+        after, before = sweep_window(since, start, end, now)
+        renderer(format)
+        request = SweepRequest(
+            factory=parse_factory(factory, resource_group, subscription),
+            window=SweepWindow(after, before),
+            out_dir=out,
+            format=format,
+            pipelines=tuple(pipeline or ()),
+            activity_types=tuple(activity_type or ()),
+            concurrency=concurrency,
+        )
+        _prepare_folder(out)
+        progress = make_progress(quiet)
+        try:
+            progress.message(
+                f"sweeping factory {request.factory.name}: pipeline runs updated from {format_display(after)} "
+                f"to {format_display(before)}"
+            )
+            result, cache = run_sweep(live_source(credential), request, now, progress)
+            progress.message(
+                f"done: {result.runs_listed} pipeline runs listed, {result.failures} failures "
+                f"({result.reported} reports written, {result.already_reported} already written, "
+                f"{result.wrappers} Execute Pipeline wrappers, {result.unresolved} unresolved); "
+                f"index in {out / 'index.md'}"
+            )
+            for error in result.errors:
+                progress.message(f"incomplete: {error}")
+            logger.debug("lookups sent %s, answered from cache %s", cache.stats.sent, cache.stats.reused)
+        finally:
+            progress.close()
+        return result.exit_code(fail_on_failures)
+
+    code = guarded(debug, action)
+    raise typer.Exit(int(code))

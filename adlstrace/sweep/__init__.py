@@ -1,0 +1,1 @@
+"""`adlstrace sweep`: find every failed activity in a time window and write one report per failure."""
