@@ -153,7 +153,6 @@ def _activity_fields(failure: Failure) -> dict[str, str]:
     activity, run = failure.activity, failure.pipeline_run
     start = parse_optional_utc(activity.get("activityRunStart"))
     return {
-        "key": failure.key,
         "pipeline": str(activity.get("pipelineName") or run.get("pipelineName") or ""),
         "pipeline_run_id": str(activity.get("pipelineRunId") or run.get("runId") or "").lower(),
         "activity": str(activity.get("activityName") or ""),

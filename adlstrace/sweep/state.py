@@ -26,7 +26,8 @@ from typing import Any
 
 from adlstrace.errors import UsageError
 from adlstrace.ids import FactoryRef
-from adlstrace.output import write_json
+from adlstrace.output import atomic_write
+from adlstrace.scrub import scrub_data
 
 STATE_FILE = ".adlstrace-sweep.json"
 STATE_FORMAT = "adlstrace-sweep-state"
@@ -46,9 +47,8 @@ WRAPPER = "wrapper"
 
 @dataclass
 class Entry:
-    """One failure as the index lists it. Times are ISO 8601 UTC strings."""
+    """One failure as the index lists it, keyed by its lowercase activity run ID. Times are ISO 8601 UTC."""
 
-    key: str
     status: str
     pipeline: str
     pipeline_run_id: str
@@ -109,6 +109,9 @@ class SweepState:
         self.factory_id = factory.resource_id
         data = data or {}
         self._failures = {key: Entry.from_dict(value) for key, value in (data.get("failures") or {}).items()}
+        # Each entry is scrubbed and serialised once, when recorded: scrubbing the whole file
+        # on every write would cost time quadratic in the number of failures.
+        self._serialised = {key: _serialise(entry) for key, entry in self._failures.items()}
         self._runs = [RunRecord(**run) for run in data.get("runs") or []]
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -185,8 +188,10 @@ class SweepState:
 
     def record(self, entry: Entry) -> None:
         """Store `entry` and write the state file."""
+        serialised = _serialise(entry)
         with self._lock:
-            self._failures[entry.key] = entry
+            self._failures[entry.activity_run_id] = entry
+            self._serialised[entry.activity_run_id] = serialised
             self._version += 1
         self.save()
 
@@ -197,12 +202,19 @@ class SweepState:
                 if self._written == self._version and self.path.exists():
                     return
                 version = self._version
-                data = {
-                    "format": STATE_FORMAT,
-                    "version": STATE_VERSION,
-                    "factory": self.factory_id,
-                    "runs": [asdict(run) for run in self._runs],
-                    "failures": {key: asdict(entry) for key, entry in sorted(self._failures.items())},
-                }
-            write_json(self.path, data)
+                header = scrub_data(
+                    {
+                        "format": STATE_FORMAT,
+                        "version": STATE_VERSION,
+                        "factory": self.factory_id,
+                        "runs": [asdict(run) for run in self._runs],
+                    }
+                )
+                failures = ",\n".join(f"  {json.dumps(key)}: {text}" for key, text in sorted(self._serialised.items()))
+            text = json.dumps(header, ensure_ascii=False)[:-1] + ',\n "failures": {\n' + failures + "\n }\n}\n"
+            atomic_write(self.path, text)
             self._written = version
+
+
+def _serialise(entry: Entry) -> str:
+    return json.dumps(scrub_data(asdict(entry)), ensure_ascii=False)
