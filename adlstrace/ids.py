@@ -91,7 +91,7 @@ def parse_factory(factory: str | None, resource_group: str | None, subscription_
                 f"Invalid factory resource ID {factory!r}.",
                 "Expected /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.DataFactory/factories/<name>.",
             )
-        return FactoryRef(match["sub"], match["rg"], match["name"])
+        return FactoryRef(parse_subscription(match["sub"]), match["rg"], match["name"])
     if not _FACTORY_NAME.match(factory):
         raise UsageError(
             f"Invalid factory name {factory!r}.",
@@ -107,7 +107,16 @@ def parse_factory(factory: str | None, resource_group: str | None, subscription_
             f"No subscription given for factory {factory!r}.",
             "Pass --subscription, set AZURE_SUBSCRIPTION_ID, or pass the factory resource ID.",
         )
-    return FactoryRef(subscription_id, resource_group, factory)
+    return FactoryRef(parse_subscription(subscription_id), resource_group, factory)
+
+
+def parse_subscription(value: str) -> str:
+    if not _GUID.fullmatch(value.strip()):
+        raise UsageError(
+            f"Invalid subscription ID {value!r}: expected a GUID.",
+            "Copy it from the factory's resource ID or from `az account show --query id`.",
+        )
+    return value.strip()
 
 
 def parse_account_name(value: str) -> str:
@@ -155,7 +164,7 @@ def parse_studio_url(url: str) -> StudioLink:
                 "Open the run in ADF Studio monitoring and copy its URL again.",
             )
         run_id = found[-1]
-    return StudioLink(parse_run_id(run_id), FactoryRef(match["sub"], match["rg"], match["name"]))
+    return StudioLink(parse_run_id(run_id), FactoryRef(parse_subscription(match["sub"]), match["rg"], match["name"]))
 
 
 def parse_job_link(url: str) -> JobLink:

@@ -230,3 +230,25 @@ def test_credential_scopes(live: LiveHarness) -> None:
     assert live.run("activity", built.activity_run_id).exit_code == 0
     assert "https://management.azure.com/.default" in live.credential.scopes
     assert "https://datalake.azure.net/.default" in live.credential.scopes
+
+
+def test_no_credential_is_auth_error(live: LiveHarness, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from azure.core.exceptions import ClientAuthenticationError
+
+    class NoCredential:
+        def get_token(self, *scopes: str, **kwargs: object) -> None:
+            raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
+
+    monkeypatch.setattr("adlstrace.sources.live.source.build_credential", lambda kind: NoCredential())
+    result = live.run("activity", "3f2b8c1e-0d4a-4e7b-9c61-2a5d7e9f0b13")
+    assert result.exit_code == ExitCode.AUTH
+    assert "Could not get an Azure token" in result.stderr
+    assert "az login" in result.stderr
+    assert live.fake.requests == []
+
+
+def test_factory_id_with_bad_subscription(live: LiveHarness) -> None:
+    factory_id = "/subscriptions/6f1c2a4e/resourceGroups/rg-data/providers/Microsoft.DataFactory/factories/df-sales"
+    result = live.run_plain("activity", "3f2b8c1e-0d4a-4e7b-9c61-2a5d7e9f0b13", "--factory", factory_id)
+    assert result.exit_code == ExitCode.USAGE
+    assert "Invalid subscription ID '6f1c2a4e'" in result.stderr

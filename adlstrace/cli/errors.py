@@ -29,6 +29,9 @@ def configure_logging(debug: bool, quiet: bool = False) -> None:
     azure.handlers[:] = [handler]
     azure.propagate = False
     azure.setLevel(logging.WARNING)
+    # DefaultAzureCredential logs one warning per credential it could not use; the error
+    # message already says how to sign in.
+    logging.getLogger("azure.identity").setLevel(logging.DEBUG if debug else logging.ERROR)
 
 
 def fail(message: str, hint: str | None, code: int) -> None:

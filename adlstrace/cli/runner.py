@@ -11,7 +11,7 @@ from typing import Any
 import typer
 
 from adlstrace import __version__
-from adlstrace.errors import EvidenceError, UsageError
+from adlstrace.errors import EvidenceError, OutputError
 from adlstrace.ids import FactoryRef
 from adlstrace.output import atomic_write, json_text, render_scrubbed
 from adlstrace.render import format_for_path, renderer
@@ -41,7 +41,7 @@ class OutputChoice:
         renderer(self.resolved_format())
         for path in (self.output, self.save_evidence):
             if path is not None and not path.parent.is_dir():
-                raise UsageError(
+                raise OutputError(
                     f"Cannot write {path}: folder {path.parent} does not exist.",
                     "Create the folder or choose another path.",
                 )

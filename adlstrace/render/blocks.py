@@ -56,7 +56,7 @@ def identifier_rows(ids: Identifiers) -> list[list[str]]:
 
 
 def _error_lines(error: JobError, index: int) -> str:
-    indent = "inner error of the one above: " if error.depth else ""
+    indent = f"inner error, level {error.depth}: " if error.depth else ""
     where = f", line {error.line_number}" if error.line_number else ""
     kind = f"{error.severity or 'severity unknown'}, {error.source or 'source unknown'}{where}"
     head = f"{index}. {indent}{error.error_id} ({kind})"

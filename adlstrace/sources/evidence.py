@@ -213,7 +213,7 @@ def load_evidence(path: Path) -> dict[str, Any]:
     except ValueError as error:
         raise EvidenceError(
             f"Evidence file {path} is not valid JSON ({error.args[0] if error.args else error}).",
-            "The file may be truncated; record it again with --save-evidence.",
+            "Pass a file written by --save-evidence; if it is one, it was cut short, so record it again.",
         ) from None
     _validate_bundle(bundle, path)
     return bundle

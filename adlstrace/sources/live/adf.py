@@ -10,12 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from azure.core.exceptions import (
+    ClientAuthenticationError,
     HttpResponseError,
     ServiceRequestError,
     ServiceResponseError,
 )
 from azure.mgmt.datafactory import DataFactoryManagementClient
 
+from adlstrace.errors import AuthError
 from adlstrace.ids import FactoryRef
 from adlstrace.settings import Settings
 from adlstrace.sources.base import Json, QueryFilter
@@ -79,6 +81,22 @@ class LiveAdfSource:
             try:
                 response = operation(stream=True, cls=lambda pipeline_response, *_: pipeline_response.http_response)
                 raw = response.read()
+            except ClientAuthenticationError as error:
+                if error.response is None:
+                    # Raised by the credential itself before any request was sent.
+                    raise AuthError(
+                        f"Could not get an Azure token for {call}: {type(error).__name__}.",
+                        "Sign in with `az login`, or set ADLSTRACE_CREDENTIAL (cli, environment, "
+                        "managed-identity ...) to a credential that works on this machine.",
+                    ) from None
+                raise classify_status(
+                    call,
+                    resource,
+                    error.status_code or 401,
+                    error.response.headers,
+                    error.response.text(),
+                    self._identity,
+                ) from None
             except HttpResponseError as error:
                 response = error.response
                 status = error.status_code or 0
