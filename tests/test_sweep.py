@@ -219,7 +219,8 @@ def test_sweep_folds_retries_and_reruns(live: LiveHarness, seeded: Seeded, tmp_p
 
     orders = (tmp_path / rows["Transform orders"]["report"]).read_text()
     assert "earlier retry attempt 1" in orders
-    assert seeded.ids["retry_1"] in orders and seeded.ids["retry_2"] in orders
+    assert seeded.ids["retry_1"] in orders
+    assert seeded.ids["retry_2"] in orders
     assert sum(1 for row in load_index(tmp_path) if row["activity"] == "Transform orders") == 1
 
     nightly = (tmp_path / rows["Aggregate sales"]["report"]).read_text()
@@ -411,7 +412,7 @@ def test_sweep_rejects_other_factory_folder(live: LiveHarness, seeded: Seeded, t
     (tmp_path / STATE_FILE).write_text(json.dumps(state))
     result = sweep(live, tmp_path)
     assert result.exit_code == 2
-    assert "holds a sweep of factory" in result.stderr
+    assert "contains a sweep of factory" in result.stderr
 
 
 def test_sweep_window_options(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:

@@ -69,7 +69,7 @@ def sweep(
     subscription: opt.Subscription = None,
     format: Annotated[str, typer.Option("--format", help="Report format: markdown, json or text.")] = "markdown",
     fail_on_failures: Annotated[
-        bool, typer.Option("--fail-on-failures", help="Exit with code 10 when the window holds any failure.")
+        bool, typer.Option("--fail-on-failures", help="Exit with code 10 when the window contains any failure.")
     ] = False,
     concurrency: opt.Concurrency = 8,
     credential: opt.Credential = None,
@@ -117,7 +117,7 @@ def sweep(
             )
             for error in result.errors:
                 progress.message(f"incomplete: {error}")
-            logger.debug("lookups sent %s, answered from cache %s", cache.stats.sent, cache.stats.reused)
+            logger.debug("lookups sent %s, returned from cache %s", cache.stats.sent, cache.stats.reused)
         finally:
             progress.close()
         return result.exit_code(fail_on_failures)

@@ -2,8 +2,8 @@
 
 A sweep resolves many failures at once, and they ask the same things: the linked service
 behind every U-SQL activity, a child pipeline run, a job. Concurrent identical calls wait
-for the first one instead of sending their own request, and its answer or AdlstraceError
-(a 404 is a normal answer) is kept for later callers.
+for the first one instead of sending their own request. Its result, or its AdlstraceError
+(a 404 is a normal outcome), is kept for later callers.
 
 Run queries (queryPipelineRuns, queryActivityruns) pass through uncached: the sweep reads
 each page once, and keeping every page would hold the factory's whole run history in memory.
@@ -29,7 +29,7 @@ DEFAULT_MAX_ENTRIES = 512
 
 @dataclass
 class CacheStats:
-    """Counts per call name: `sent` reached the inner source, `reused` were answered here."""
+    """Counts per call name: `sent` reached the inner source, `reused` were returned from the cache."""
 
     sent: dict[str, int] = field(default_factory=dict)
     reused: dict[str, int] = field(default_factory=dict)
@@ -48,7 +48,7 @@ class _Slot:
 
 
 class CachingSource:
-    """Wrap `inner`, answering repeated lookups from memory.
+    """A caching wrapper around `inner` that returns repeated lookups from memory.
 
     Linked services are few per factory and always kept. Other bodies are kept up to
     `max_entries`, least recently used first out.
@@ -80,7 +80,7 @@ class CachingSource:
         if not owner:
             slot.done.wait()
             if slot.abandoned:
-                # The first caller failed with something other than an Azure answer.
+                # The first caller failed with an error that is not an Azure response, so ask again.
                 return self._cached(call, key, compute, pinned)
             if slot.error is not None:
                 raise slot.error
@@ -91,7 +91,7 @@ class CachingSource:
             slot.error = error
             raise
         except BaseException:
-            # Unexpected failures (bugs, interrupts) are not answers worth keeping.
+            # Unexpected failures (bugs, interrupts) are not results worth keeping.
             slot.abandoned = True
             with self._lock:
                 if table.get(key) is slot:

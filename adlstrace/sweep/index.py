@@ -30,7 +30,7 @@ COLUMNS = (
     "pipeline_run_id",
     "activity_run_id",
 )
-# Chained Execute Pipeline wrappers followed at most; deeper chains are listed unresolved.
+# Levels of nested Execute Pipeline wrappers the index follows; a deeper chain shows no report.
 MAX_WRAPPER_DEPTH = 10
 
 
@@ -113,6 +113,7 @@ def _cell(value: str) -> str:
 def index_markdown(state: SweepState, rows: list[dict[str, str]]) -> str:
     last = state.last_run
     total = counts(rows)
+
     lines = [f"# adlstrace sweep of {state.factory_id.rsplit('/', 1)[-1]}", ""]
     if last is not None:
         lines.append(f"Last sweep: pipeline runs updated from {last.after} to {last.before}, started {last.started}.")
@@ -126,6 +127,7 @@ def index_markdown(state: SweepState, rows: list[dict[str, str]]) -> str:
         f"{total[WRAPPER]} Execute Pipeline wrappers of another failure.",
         "",
     ]
+
     table = []
     for row in rows:
         reports = " ".join(f"[{name}]({name})" for name in row["report"].split()) or "-"
@@ -145,6 +147,7 @@ def index_markdown(state: SweepState, rows: list[dict[str, str]]) -> str:
     headers = ["Status", "Time (UTC)", "Pipeline", "Activity", "Type", "Error code", "Root error", "Job", "Report"]
     if table:
         lines += [tabulate(table, headers=headers, tablefmt="github"), ""]
+
     unresolved = [row for row in rows if row["status"] == UNRESOLVED]
     if unresolved:
         lines += ["## Unresolved", ""]

@@ -65,7 +65,7 @@ def group_id_of(run: Json) -> str:
 
 
 def is_latest(run: Json) -> bool:
-    """A run without `isLatest` (older API answers) counts as the latest of its group."""
+    """A run without `isLatest` (older API responses) counts as the latest of its group."""
     return run.get("isLatest") is not False
 
 
@@ -105,10 +105,10 @@ def find_failures(pipeline_run: Json, activities: list[Json], activity_types: tu
     Containers (ForEach, Until, If Condition, Switch) that only wrap a failed inner activity
     are left out, as `failed_leaves` does for the pipeline command.
     """
-    wanted = {name.lower() for name in activity_types}
+    requested_types = {name.lower() for name in activity_types}
     failures: list[Failure] = []
     for leaf in failed_leaves(activities):
-        if wanted and str(leaf.get("activityType") or "").lower() not in wanted:
+        if requested_types and str(leaf.get("activityType") or "").lower() not in requested_types:
             continue
         key = _attempt_key(leaf)
         leaf_id = leaf.get("activityRunId")

@@ -2,7 +2,7 @@
 
 The listing streams: each pipeline run goes to a worker as soon as its page arrives, and a
 worker reads the run's activity runs and writes the reports of its failures before it takes
-the next run, so memory holds a bounded number of runs and reports at any time.
+the next run, so memory contains a bounded number of runs and reports at any time.
 
 Decisions that need the whole listing wait until it ends:
 - an attempt superseded by a rerun (`isLatest: false`) is skipped when a later attempt of

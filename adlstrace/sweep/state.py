@@ -142,7 +142,7 @@ class SweepState:
         recorded = str(data.get("factory") or "")
         if recorded.lower() != factory.resource_id.lower():
             raise UsageError(
-                f"The output folder {folder} holds a sweep of factory {recorded}, not {factory.resource_id}.",
+                f"The output folder {folder} contains a sweep of factory {recorded}, not {factory.resource_id}.",
                 "Use one output folder per factory.",
             )
         try:
