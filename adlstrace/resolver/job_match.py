@@ -109,7 +109,13 @@ def find_job(source: AzureSource, account: AdlaAccount, run_id: str, window: tup
             lookup.attempts.append(MatchAttempt(label, f"account not found ({missing.code or 'HTTP 404'})"))
             lookup.unreachable = f"ADLA account {account.name} was not found (deleted, or ADLA retired)."
             return lookup
-        except (AzureCallError, AuthError) as error:
+        except AuthError:
+            raise
+        except AzureCallError as error:
+            # Only an account that cannot be reached at all (a retired account has no DNS
+            # name) becomes a note; HTTP errors and bad bodies from a live account end the run.
+            if not _unreachable(error):
+                raise
             lookup.attempts.append(MatchAttempt(label, f"failed: {error.message}"))
             lookup.unreachable = f"ADLA account {account.name} did not answer: {error.message}"
             return lookup
@@ -120,3 +126,8 @@ def find_job(source: AzureSource, account: AdlaAccount, run_id: str, window: tup
             return lookup
         lookup.attempts.append(MatchAttempt(label, "no match"))
     return lookup
+
+
+def _unreachable(error: AzureCallError) -> bool:
+    """True when retries ran out on connection errors or timeouts, with no HTTP status seen."""
+    return error.code == "RetryExhausted" and error.status is None
