@@ -16,15 +16,20 @@ MAX_PAGES = 2000
 
 
 def iter_run_pages(fetch: Callable[[str | None], Json], what: str) -> Iterator[list[Json]]:
-    """Yield the `value` list of each page; stop on a missing token or a token seen before."""
+    """Yield the `value` list of each page; stop on a missing token or a token seen before.
+
+    A run already yielded (same `activityRunId` or `runId`) is left out, because a token that
+    points back at its own page serves that page twice before the repeat is noticed.
+    """
     token: str | None = None
     seen: set[str] = set()
+    yielded_ids: set[str] = set()
     for _ in range(MAX_PAGES):
         page = fetch(token)
         values = page.get("value") or []
         if not isinstance(values, list):
             raise AzureCallError(f"{what} returned a page whose 'value' is not a list.")
-        yield [item for item in values if isinstance(item, dict)]
+        yield [item for item in values if isinstance(item, dict) and _is_new(item, yielded_ids)]
         token = page.get("continuationToken")
         if not token:
             return
@@ -33,3 +38,13 @@ def iter_run_pages(fetch: Callable[[str | None], Json], what: str) -> Iterator[l
             return
         seen.add(token)
     logger.warning("%s: stopped after %d pages", what, MAX_PAGES)
+
+
+def _is_new(item: Json, yielded_ids: set[str]) -> bool:
+    run_id = item.get("activityRunId") or item.get("runId")
+    if not isinstance(run_id, str) or not run_id:
+        return True
+    if run_id in yielded_ids:
+        return False
+    yielded_ids.add(run_id)
+    return True
