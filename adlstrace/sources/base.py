@@ -22,7 +22,11 @@ class ResourceMissing(AdlstraceError):
     exit_code = ExitCode.NOT_FOUND
 
     def __init__(self, call: str, resource: str, code: str = "", detail: str = "") -> None:
-        super().__init__(f"{call}: {resource} was not found" + (f" ({code})" if code else ""))
+        super().__init__(
+            f"{call}: {resource} was not found" + (f" ({code})" if code else ""),
+            "Check --factory, --resource-group and --subscription, and that the run is younger than "
+            "ADF's 45-day history.",
+        )
         self.call = call
         self.resource = resource
         self.code = code
