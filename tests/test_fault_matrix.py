@@ -18,6 +18,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,7 +27,7 @@ import pytest
 from adlstrace.errors import ExitCode
 from adlstrace.sources.retry import RetryPolicy
 from tests import scenarios
-from tests.fakeazure import FakeAzure, Scenario
+from tests.fakeazure import FakeAzure, Scenario, activity_error, activity_run, job_related, pipeline_run, usql_job
 from tests.harness import FakeCredential, LiveHarness, Result
 from tests.reliability_doc import markdown_table, replace_section, writing_enabled
 
@@ -342,3 +343,72 @@ def test_repeated_token_counts_once(matrix_live: tuple[LiveHarness, Waits]) -> N
     assert "repeated a continuation token" in result.stderr
     notes = json.loads(result.stdout)["notes"]
     assert any("4 times (1 failed, 3 succeeded)" in note for note in notes), notes
+
+
+def sweep_scenario() -> tuple[Scenario, dict[str, str]]:
+    """Two failed U-SQL activities with their jobs and one failed Copy activity, each in its own run."""
+    scenario, factory = scenarios.base()
+    names: dict[str, str] = {}
+    for hours, name in ((2, "Load orders"), (3, "Load returns")):
+        run = factory.add_pipeline_run(pipeline_run(f"PL_{name.replace(' ', '')}", run_start=scenarios.recent(hours)))
+        activity = factory.add_activity_run(
+            activity_run(
+                run,
+                name,
+                linked_service_name=scenarios.LINKED_SERVICE,
+                error=activity_error("2703", f"Job failed in {name}.", "UserError", name),
+            )
+        )
+        scenario.adla_account(scenarios.ACCOUNT).add_job(
+            usql_job(
+                job_id=activity["activityRunId"],
+                name=name,
+                submit_time=scenarios.recent(hours - 0.01),
+                related=job_related(activity["activityRunId"]),
+            )
+        )
+        names[name] = activity["activityRunId"]
+    run = factory.add_pipeline_run(pipeline_run("PL_Export", run_start=scenarios.recent(4)))
+    error = activity_error("2200", "Copy failed: sink is full.", "UserError")
+    copy = factory.add_activity_run(activity_run(run, "Copy export", "Copy", error=error))
+    names["Copy export"] = copy["activityRunId"]
+    return scenario, names
+
+
+def sweep_rows(live: LiveHarness, out: Path) -> tuple[Result, dict[str, dict[str, str]]]:
+    result = live.run("sweep", "--since", "24h", "--out", str(out), "--concurrency", "1", "--format", "json")
+    rows = json.loads((out / "index.json").read_text())["failures"]
+    return result, {row["activity"]: row for row in rows}
+
+
+def test_sweep_adla_forbidden(matrix_live: tuple[LiveHarness, Waits], tmp_path: Path) -> None:
+    live, _ = matrix_live
+    live.fake.scenario, _ = sweep_scenario()
+    live.fake.faults.add("get_job", "status", times=None, status=403)
+
+    result, rows = sweep_rows(live, tmp_path)
+
+    assert result.exit_code == ExitCode.SWEEP_INCOMPLETE, result.stderr
+    assert "Traceback" not in result.stderr
+    assert rows["Copy export"]["status"] == "reported"
+    assert (tmp_path / rows["Copy export"]["report"]).is_file()
+    for name in ("Load orders", "Load returns"):
+        assert rows[name]["status"] == "unresolved"
+        assert "get ADLA job" in rows[name]["reason"]
+        assert "forbidden (HTTP 403" in rows[name]["reason"]
+
+
+def test_sweep_adla_throttled_once(matrix_live: tuple[LiveHarness, Waits], tmp_path: Path) -> None:
+    live, _ = matrix_live
+    live.fake.scenario, _ = sweep_scenario()
+    # Four 503s use up every attempt of the first job lookup; the next lookups succeed.
+    live.fake.faults.add("get_job", "status", times=4, status=503)
+
+    result, rows = sweep_rows(live, tmp_path)
+
+    assert result.exit_code == ExitCode.SWEEP_INCOMPLETE, result.stderr
+    statuses = sorted(row["status"] for row in rows.values())
+    assert statuses == ["reported", "reported", "unresolved"]
+    unresolved = [row for row in rows.values() if row["status"] == "unresolved"]
+    assert "failed after 4 attempts: HTTP 503" in unresolved[0]["reason"]
+    assert unresolved[0]["activity"] in ("Load orders", "Load returns")
