@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from adlstrace.errors import UsageError
 
@@ -139,7 +139,7 @@ def parse_studio_url(url: str) -> StudioLink:
     %2Fsubscriptions%2F...%2Ffactories%2F<name>`. The run ID is taken from a `runId` or
     `activityRunId` query parameter when present, else from the last GUID in the path.
     """
-    parts = urlsplit(url.strip())
+    parts = _split_url(url)
     query = parse_qs(parts.query)
     factory_values = query.get("factory") or query.get("factoryId")
     if not factory_values:
@@ -169,8 +169,11 @@ def parse_studio_url(url: str) -> StudioLink:
 
 def parse_job_link(url: str) -> JobLink:
     """Read account, DNS suffix and job ID from `https://{account}.{suffix}/jobLink/{jobId}`."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").lower()
+    parts = _split_url(url)
+    try:
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        host = ""
     segments = [s for s in parts.path.split("/") if s]
     if len(segments) < 2 or segments[-2].lower() != "joblink" or "." not in host:
         raise UsageError(
@@ -179,3 +182,11 @@ def parse_job_link(url: str) -> JobLink:
         )
     account, _, suffix = host.partition(".")
     return JobLink(parse_account_name(account), parse_run_id(segments[-1], "job ID"), suffix)
+
+
+def _split_url(url: str) -> SplitResult:
+    try:
+        return urlsplit(url.strip())
+    except ValueError as error:
+        # urlsplit rejects an unbalanced IPv6 bracket such as https://[host/.
+        raise UsageError(f"Invalid URL {url!r}: {error}.", "Copy the URL again from the browser.") from None

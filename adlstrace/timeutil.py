@@ -12,6 +12,9 @@ from adlstrace.errors import UsageError
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# Ten years: far past ADF's 45-day run history, and short enough that now minus the
+# duration stays a valid datetime (a duration near timedelta.max would overflow).
+MAX_DURATION = timedelta(days=3650)
 
 
 def parse_utc(value: str) -> datetime:
@@ -29,7 +32,11 @@ def parse_utc(value: str) -> datetime:
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:
+        # For example 0001-01-01T00:00:00+01:00, which is before year 1 in UTC.
+        raise ValueError(f"timestamp {value!r} is out of range in UTC") from None
 
 
 def parse_optional_utc(value: object) -> datetime | None:
@@ -66,7 +73,12 @@ def parse_duration(value: str) -> timedelta:
     amount = float(match.group(1))
     seconds = amount * _DURATION_UNITS[match.group(2).lower()]
     if seconds <= 0:
-        raise UsageError(f"Invalid duration {value!r}: it must be longer than zero.")
+        raise UsageError(f"Invalid duration {value!r}: it must be longer than zero.", "Use for example 24h or 7d.")
+    if seconds > MAX_DURATION.total_seconds():
+        raise UsageError(
+            f"Invalid duration {value!r}: it is longer than {MAX_DURATION.days} days.",
+            "ADF keeps 45 days of run history, so 45d reaches every run.",
+        )
     return timedelta(seconds=seconds)
 
 

@@ -210,6 +210,11 @@ def load_evidence(path: Path) -> dict[str, Any]:
         raise EvidenceError(f"Evidence file {path} could not be read: {error}.") from None
     try:
         bundle = json.loads(text)
+    except RecursionError:
+        raise EvidenceError(
+            f"Evidence file {path} is not an adlstrace evidence file: its JSON is nested too deeply.",
+            "Pass a file written by --save-evidence.",
+        ) from None
     except ValueError as error:
         raise EvidenceError(
             f"Evidence file {path} is not valid JSON ({error.args[0] if error.args else error}).",
@@ -226,7 +231,7 @@ def _validate_bundle(bundle: Any, path: Path) -> None:
             "Pass a file written by --save-evidence.",
         )
     version = bundle.get("version")
-    if not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise EvidenceError(f"Evidence file {path} has an invalid version {version!r}.")
     if version > EVIDENCE_VERSION:
         raise EvidenceError(
