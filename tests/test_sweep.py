@@ -187,6 +187,11 @@ def report_files(out: Path) -> set[str]:
     return {path.name for path in out.glob("*.md") if path.name != "index.md"}
 
 
+def rerun_group_queries(live: LiveHarness) -> int:
+    listings = [r.json for r in live.fake.requests if r.route == "query_pipeline_runs"]
+    return sum(1 for body in listings if any(f["operand"] == "RunGroupId" for f in body.get("filters") or []))
+
+
 def request_signature(request: Any) -> str:
     return json.dumps([request.method, request.path.lower(), sorted(request.query.items()), request.json])
 
@@ -227,6 +232,18 @@ def test_sweep_folds_retries_and_reruns(live: LiveHarness, seeded: Seeded, tmp_p
     assert "earlier attempt (rerun)" in nightly
     assert seeded.ids["first_attempt"] in nightly
     assert sum(1 for row in load_index(tmp_path) if row["pipeline"] == "PL_Nightly") == 1
+    assert rerun_group_queries(live) == 0
+
+
+def test_sweep_queries_rerun_group_outside_window(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:
+    result = live.run("sweep", "--since", "5h", "--pipeline", "PL_Nightly", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+
+    rows = load_index(tmp_path)
+    assert [row["activity"] for row in rows] == ["Aggregate sales"]
+    nightly = (tmp_path / rows[0]["report"]).read_text()
+    assert seeded.ids["first_attempt"] in nightly
+    assert rerun_group_queries(live) == 1
 
 
 def test_sweep_reports_by_activity_type(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:

@@ -136,34 +136,40 @@ def retry_rows(failure: Failure) -> list[RelatedRun]:
     return rows
 
 
-def rerun_rows(ctx: ResolveContext, pipeline_run: Json) -> tuple[list[RelatedRun], str | None]:
-    """Other attempts of the pipeline run's rerun group, and a note if they could not be read.
+def listed_group_is_complete(group: str, listed: list[Json]) -> bool:
+    """True when the listing holds both ends of a rerun group, so no attempt can be missing.
+
+    This assumes attempts end in the order they start: the first attempt's `runId` is the
+    group ID, and the newest is the one marked `isLatest`.
+    """
+    return any(run_id_of(run) == group for run in listed) and any(is_latest(run) for run in listed)
+
+
+def query_rerun_group(ctx: ResolveContext, pipeline_run: Json) -> tuple[list[Json], str | None]:
+    """Read every attempt of the run's rerun group, and a note if they could not be read.
 
     The group is queried over ADF's whole 45-day history, not just the sweep window, so an
     attempt that ended before the window still shows.
     """
-    if not is_rerun_group_member(pipeline_run):
-        return [], None
     group = group_id_of(pipeline_run)
-    this_run = run_id_of(pipeline_run)
-    this_start = parse_optional_utc(pipeline_run.get("runStart"))
     filters: tuple[QueryFilter, ...] = (("RunGroupId", "Equals", (str(pipeline_run.get("runGroupId")),)),)
     try:
-        attempts = [
-            run
-            for page in iter_run_pages(
-                lambda token: ctx.source.query_pipeline_runs(
-                    ctx.factory, ctx.now - ADF_RETENTION, ctx.now, filters, token
-                ),
-                f"query the rerun group {group}",
-            )
-            for run in page
-            if run_id_of(run) != this_run
-        ]
+        pages = iter_run_pages(
+            lambda token: ctx.source.query_pipeline_runs(ctx.factory, ctx.now - ADF_RETENTION, ctx.now, filters, token),
+            f"query the rerun group {group}",
+        )
+        return [run for page in pages for run in page], None
     except AdlstraceError as error:
         return [], f"The other attempts of rerun group {group} could not be listed: {error.message}"
+
+
+def attempt_rows(pipeline_run: Json, attempts: list[Json]) -> list[RelatedRun]:
+    """List the other attempts of the run's rerun group, oldest first."""
+    this_run = run_id_of(pipeline_run)
+    this_start = parse_optional_utc(pipeline_run.get("runStart"))
+    others = [run for run in attempts if run_id_of(run) != this_run]
     rows = []
-    for run in sorted(attempts, key=lambda run: parse_optional_utc(run.get("runStart")) or ctx.now):
+    for run in sorted(others, key=lambda run: str(run.get("runStart") or "")):
         start = parse_optional_utc(run.get("runStart"))
         later = start is not None and this_start is not None and start > this_start
         rows.append(
@@ -175,4 +181,4 @@ def rerun_rows(ctx: ResolveContext, pipeline_run: Json) -> tuple[list[RelatedRun
                 error=str(run.get("message") or "")[:RELATED_ERROR_CHARS],
             )
         )
-    return rows, None
+    return rows

@@ -36,11 +36,14 @@ from adlstrace.sweep.index import write_index
 from adlstrace.sweep.plan import (
     Failure,
     SweepWindow,
+    attempt_rows,
     find_failures,
     group_id_of,
     is_latest,
+    is_rerun_group_member,
     iter_pipeline_runs,
-    rerun_rows,
+    listed_group_is_complete,
+    query_rerun_group,
     retry_rows,
     run_id_of,
 )
@@ -180,6 +183,8 @@ class _Sweep:
         self._seen_runs: set[str] = set()
         self._latest_groups: set[str] = set()
         self._superseded: dict[str, list[Json]] = {}
+        self._group_runs: dict[str, list[Json]] = {}
+        self._latest_reruns: list[Json] = []
         self._deferred: list[Failure] = []
         self._failed_runs: set[str] = set()
         self._rerun_rows: dict[str, tuple[list[RelatedRun], str | None]] = {}
@@ -188,8 +193,7 @@ class _Sweep:
         workers = _Workers(self.request.concurrency)
         try:
             self._list_and_scan(workers)
-            workers.drain()
-            self._scan_unsuperseded_attempts(workers)
+            self._scan_rerun_groups(workers)
             workers.drain()
             self._settle_wrappers(workers)
             workers.drain()
@@ -205,16 +209,25 @@ class _Sweep:
                 self._seen_runs.add(run_id)
                 self.result.runs_listed += 1
                 self.progress.listed(1)
-                if is_latest(run):
-                    self._latest_groups.add(group_id_of(run))
-                    workers.submit(self._scan, run)
+                group = group_id_of(run)
+                if is_rerun_group_member(run):
+                    self._group_runs.setdefault(group, []).append(run)
+                if not is_latest(run):
+                    self._superseded.setdefault(group, []).append(run)
+                    continue
+                self._latest_groups.add(group)
+                if is_rerun_group_member(run):
+                    # Scanned once the listing ends, when its other attempts are known.
+                    self._latest_reruns.append(run)
                 else:
-                    self._superseded.setdefault(group_id_of(run), []).append(run)
+                    workers.submit(self._scan, run)
         except AdlstraceError as error:
             self._error(f"Listing pipeline runs stopped after {self.result.runs_listed} runs: {error.message}")
 
-    def _scan_unsuperseded_attempts(self, workers: _Workers) -> None:
-        """Scan the newest listed attempt of each rerun group whose latest attempt was not listed."""
+    def _scan_rerun_groups(self, workers: _Workers) -> None:
+        """Scan the latest listed attempt of each rerun group, superseded or not."""
+        for run in self._latest_reruns:
+            workers.submit(self._scan, run)
         for group, attempts in self._superseded.items():
             if group in self._latest_groups:
                 self.result.superseded += len(attempts)
@@ -269,13 +282,22 @@ class _Sweep:
                 self._resolve(failure, activities)
 
     def _reruns(self, run: Json) -> tuple[list[RelatedRun], str | None]:
+        """Return the other attempts of the run's rerun group, from the listing when it has them all."""
+        if not is_rerun_group_member(run):
+            return [], None
         group = group_id_of(run)
         with self._lock:
             known = self._rerun_rows.get(group)
-        if known is None:
-            known = rerun_rows(self.ctx, run)
-            with self._lock:
-                self._rerun_rows[group] = known
+        if known is not None:
+            return known
+        listed = self._group_runs.get(group, [])
+        if listed_group_is_complete(group, listed):
+            attempts, note = listed, None
+        else:
+            attempts, note = query_rerun_group(self.ctx, run)
+        known = (attempt_rows(run, attempts), note)
+        with self._lock:
+            self._rerun_rows[group] = known
         return known
 
     def _resolve(self, failure: Failure, siblings: list[Json]) -> None:
