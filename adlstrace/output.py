@@ -6,6 +6,7 @@ a reader or a killed run never sees half a file.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -15,7 +16,7 @@ from typing import Any, TextIO
 
 from adlstrace.errors import OutputError
 from adlstrace.report.model import Report
-from adlstrace.scrub import scrub_data_counted, scrub_text, scrub_text_counted
+from adlstrace.scrub import REDACTED, scrub_data_counted, scrub_text
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -55,10 +56,30 @@ def _write_through(path: Path, text: str) -> None:
 
 
 def render_scrubbed(report: Report, render: Any) -> str:
-    """Render `report` and scrub the text; the report states how many values were replaced."""
-    _, count = scrub_text_counted(render(report))
-    report.scrubbed_values = count
-    return scrub_text(render(report))
+    """Render `report` and scrub the text; the report states how many values were replaced.
+
+    Each field is scrubbed before rendering and the rendered text again after. The first
+    pass is needed because a renderer may escape a value (JSON turns `"` into `\\"`) into
+    a shape the text rules no longer know; the second catches a secret that only shows
+    once fields are joined. The count is of `[REDACTED]` marks in the output, so it
+    includes values scrubbed while the report was built, such as those in the script.
+    """
+    clean = _scrub_fields(report)
+    clean.scrubbed_values = 0
+    report.scrubbed_values = clean.scrubbed_values = scrub_text(render(clean)).count(REDACTED)
+    return scrub_text(render(clean))
+
+
+def _scrub_fields(value: Any) -> Any:
+    """Return a copy of a report (or any part of one) with every string scrubbed."""
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, list):
+        return [_scrub_fields(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {item.name: _scrub_fields(getattr(value, item.name)) for item in dataclasses.fields(value)}
+        return dataclasses.replace(value, **changes)
+    return value
 
 
 def emit_text(text: str, path: Path | None, stream: TextIO | None = None) -> None:

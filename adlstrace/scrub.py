@@ -327,22 +327,22 @@ _URL_USERINFO = re.compile(
 )
 
 # U-SQL variables such as DECLARE @password string = "...", also with verbatim @"..." strings.
-_USQL_DECLARE = re.compile(
-    r"(?P<prefix>\bDECLARE\s+(?:EXTERNAL\s+)?@(?P<name>\w+)\s+(?:\w+\s*)?=\s*@?)"
-    r"(?P<value>\"(?:[^\"\\\r\n]|\\.|\"\")*\")",
-    re.IGNORECASE,
+# The value is matched only after the name proved secret, so that an ordinary variable's
+# value, which may itself hold a DECLARE line, is still scanned.
+# A DECLARE line may follow an escaped line break ("\\n") in a repr or JSON string, and its
+# value may be in escaped quotes there.
+_USQL_DECLARE_NAME = re.compile(
+    r"(?:\b|(?<=\\[nrt]))DECLARE\s+(?:EXTERNAL\s+)?@(?P<name>\w+)\s+(?:\w+\s*)?=\s*@?", re.IGNORECASE
 )
+_USQL_DECLARE_VALUE = re.compile(r"(?P<value>\\\"(?:(?!\\\")[^\r\n])*\\\"|\"(?:[^\"\\\r\n]|\\.|\"\")*\")")
 
 
-def _handle_named_quoted(match: re.Match[str]) -> tuple[str, int]:
-    """Redact the quoted value of a match whose name group is secret-like."""
-    if not is_secret_name(match.group("name")):
-        return match.group(0), 0
-    value = match.group("value")
+def _redact_declared(name_match: re.Match[str], value_match: re.Match[str]) -> str | None:
+    value = value_match.group("value")
     inner = _strip_quotes(value)
     if not _has_value(inner) or _is_reference_value(inner):
-        return match.group(0), 0
-    return match.group("prefix") + _replace_inside_quotes(value), 1
+        return None
+    return _replace_inside_quotes(value)
 
 
 # A name before "=" or ":". Every candidate is checked with is_secret_name, and only
@@ -373,7 +373,8 @@ _VALUE_AFTER_COLON = re.compile(
     r"\\\"(?:(?!\\\")[^\r\n])*\\\""
     r"|\"(?:[^\"\\\r\n]|\\.)*\""
     r"|'(?:[^'\\\r\n]|\\.)*'"
-    r"|[^\s\"',;{}\[\]]+"
+    # An escaped quote ends an unquoted value too: it closes the JSON string around it.
+    r"|(?:[^\s\"',;{}\[\]\\]|\\(?![\"']))+"
     r")"
 )
 _BASE64_UNPADDED = re.compile(r"[A-Za-z0-9+/]+")
@@ -604,7 +605,7 @@ _RULES: tuple[_Rule, ...] = (
     _pattern_rule("authorization", _AUTHORIZATION, _handle_authorization, "authorization"),
     _value_rule("bearer", _BEARER, "bearer"),
     _value_rule("url_userinfo", _URL_USERINFO, "@"),
-    _pattern_rule("usql_declare", _USQL_DECLARE, _handle_named_quoted, "declare"),
+    _named_value_rule("usql_declare", _USQL_DECLARE_NAME, _USQL_DECLARE_VALUE, _redact_declared, "declare"),
     _pattern_rule("secure_string", _SECURE_STRING, _handle_secure_string, "secure"),
     _pattern_rule("key_vault_secret_bundle", _KEY_VAULT_SECRET_BUNDLE, _handle_secure_string, ".vault."),
     _named_value_rule("name_equals_value", _NAME_BEFORE_EQUALS, _VALUE_AFTER_EQUALS, _redact_after_equals, "="),

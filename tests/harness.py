@@ -57,12 +57,31 @@ def fake() -> Iterator[FakeAzure]:
         yield server
 
 
-@pytest.fixture
-def live(fake: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> LiveHarness:
+@pytest.fixture(scope="module")
+def module_fake() -> Iterator[FakeAzure]:
+    """One fake server for a whole test module, for modules that run hundreds of cases."""
+    with FakeAzure(Scenario()) as server:
+        yield server
+
+
+def point_cli_at(fake: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> LiveHarness:
+    """Send the CLI's Azure calls to `fake` with an injected credential, for one test."""
     credential = FakeCredential()
     monkeypatch.setattr("adlstrace.sources.live.source.build_credential", lambda kind: credential)
     monkeypatch.setenv("ADLSTRACE_ARM_ENDPOINT", fake.arm_endpoint)
     monkeypatch.setenv("ADLSTRACE_ADLA_JOB_ENDPOINT", fake.adla_endpoint_template)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.ca_bundle))
-    monkeypatch.setenv("ADLSTRACE_TIMEOUT", "3")
     return LiveHarness(fake, credential)
+
+
+def reuse_fake(fake: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> LiveHarness:
+    """Like point_cli_at, for a server that a module shares: faults and request log start empty."""
+    fake.faults.clear()
+    fake.clear_requests()
+    return point_cli_at(fake, monkeypatch)
+
+
+@pytest.fixture
+def live(fake: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> LiveHarness:
+    monkeypatch.setenv("ADLSTRACE_TIMEOUT", "3")
+    return point_cli_at(fake, monkeypatch)

@@ -35,14 +35,26 @@ def record(name: str, build: object) -> None:
             "REQUESTS_CA_BUNDLE": str(fake.ca_bundle),
         }
         credential = FakeCredential()
-        with mock.patch.dict(os.environ, env), mock.patch(
-            "adlstrace.sources.live.source.build_credential", lambda kind: credential
+        with (
+            mock.patch.dict(os.environ, env),
+            mock.patch("adlstrace.sources.live.source.build_credential", lambda kind: credential),
         ):
             result = CliRunner().invoke(
                 app,
-                ["activity", built.activity_run_id, "--factory", scenarios.FACTORY, "--resource-group",
-                 scenarios.RESOURCE_GROUP, "--subscription", scenarios.SUBSCRIPTION, "--save-evidence",
-                 str(SAMPLES / name), "--output", os.devnull],
+                [
+                    "activity",
+                    built.activity_run_id,
+                    "--factory",
+                    scenarios.FACTORY,
+                    "--resource-group",
+                    scenarios.RESOURCE_GROUP,
+                    "--subscription",
+                    scenarios.SUBSCRIPTION,
+                    "--save-evidence",
+                    str(SAMPLES / name),
+                    "--output",
+                    os.devnull,
+                ],
             )
     if result.exit_code != 0:
         sys.exit(f"recording {name} failed: {result.output}")

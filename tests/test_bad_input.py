@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,8 +22,8 @@ from adlstrace.knowledge.embedded import EmbeddedErrors, parse_embedded_errors
 from adlstrace.sources.evidence import EVIDENCE_FORMAT, load_evidence
 from adlstrace.timeutil import parse_duration, parse_utc
 from tests import scenarios
-from tests.fakeazure import FakeAzure, Scenario
-from tests.harness import FakeCredential, LiveHarness, Result
+from tests.fakeazure import FakeAzure
+from tests.harness import LiveHarness, Result, reuse_fake
 
 GUID = "3f2b8c1e-0d4a-4e7b-9c61-2a5d7e9f0b13"
 FACTORY_ID = (
@@ -33,24 +32,11 @@ FACTORY_ID = (
 )
 
 
-@pytest.fixture(scope="module")
-def module_fake() -> Iterator[FakeAzure]:
-    with FakeAzure(Scenario()) as server:
-        yield server
-
-
 @pytest.fixture
 def live(module_fake: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> LiveHarness:
     """The usual harness, on the module's server and with the syntax-error scenario loaded."""
-    credential = FakeCredential()
-    monkeypatch.setattr("adlstrace.sources.live.source.build_credential", lambda kind: credential)
-    monkeypatch.setenv("ADLSTRACE_ARM_ENDPOINT", module_fake.arm_endpoint)
-    monkeypatch.setenv("ADLSTRACE_ADLA_JOB_ENDPOINT", module_fake.adla_endpoint_template)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(module_fake.ca_bundle))
     module_fake.scenario = scenarios.syntax_error().scenario
-    module_fake.faults.clear()
-    module_fake.clear_requests()
-    return LiveHarness(module_fake, credential)
+    return reuse_fake(module_fake, monkeypatch)
 
 
 @pytest.fixture

@@ -198,6 +198,24 @@ def test_usql_declare_secrets_only() -> None:
     )
 
 
+def test_usql_declare_inside_ordinary_value() -> None:
+    text = 'DECLARE @note string = "DECLARE @secret string = "d3f-Value";'
+
+    assert scrub_text(text) == 'DECLARE @note string = "DECLARE @secret string = "[REDACTED]";'
+
+
+def test_usql_declare_in_json_string() -> None:
+    text = json.dumps({"script": 'x\nDECLARE @password string = "Usq1-Pa55";'})
+
+    assert json.loads(scrub_text(text))["script"] == 'x\nDECLARE @password string = "[REDACTED]";'
+
+
+def test_colon_value_stops_at_escaped_quote() -> None:
+    text = json.dumps({"text": 'x = "token: expired-credential-9";'})
+
+    assert json.loads(scrub_text(text))["text"] == 'x = "token: [REDACTED]";'
+
+
 def test_comparison_operator_not_redacted() -> None:
     text = "if (token == null) return;"
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from adlstrace.knowledge.embedded import flatten_error_chain, root_cause_first, split_stack_traces
 from adlstrace.report.model import AppendixItem, JobError, Report, ScriptLine, StateChange
+from adlstrace.scrub import scrub_text
 from adlstrace.sources.base import Json
 from adlstrace.timeutil import parse_optional_utc
 
@@ -75,8 +76,12 @@ def _line_from_offset(script: str, offset: int | None) -> int | None:
 
 
 def script_excerpt(script: str, errors: list[JobError]) -> list[ScriptLine]:
-    """Return the lines around the first error that points into the script, the line marked."""
-    lines = script.splitlines()
+    """Return the lines around the first error that points into the script, the line marked.
+
+    The whole script is scrubbed first: shown one line at a time, the second half of a key
+    wrapped over two lines would no longer look like a secret.
+    """
+    lines = _scrub_keeping_lines(script.splitlines())
     for error in errors:
         line = error.line_number or _line_from_offset(script, error.start_offset)
         if line and 1 <= line <= len(lines):
@@ -84,6 +89,21 @@ def script_excerpt(script: str, errors: list[JobError]) -> list[ScriptLine]:
             last = min(len(lines), line + SCRIPT_CONTEXT_LINES)
             return [ScriptLine(n, lines[n - 1], n == line) for n in range(first, last + 1)]
     return []
+
+
+def _scrub_keeping_lines(lines: list[str]) -> list[str]:
+    """Scrub `lines` as one text, keeping the line count so that line numbers stay right."""
+    scrubbed = scrub_text("\n".join(lines)).split("\n")
+    missing = len(lines) - len(scrubbed)
+    if missing <= 0:
+        return scrubbed[: len(lines)]
+    # A redacted wrapped value takes its line break with it. Lines after it are unchanged,
+    # so blank lines go in where the common tail of both versions begins.
+    tail = 0
+    while tail < len(scrubbed) and scrubbed[-1 - tail] == lines[-1 - tail]:
+        tail += 1
+    at = len(scrubbed) - tail
+    return scrubbed[:at] + [""] * missing + scrubbed[at:]
 
 
 def timeline(job: Json) -> list[StateChange]:
