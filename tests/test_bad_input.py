@@ -170,6 +170,14 @@ def test_evidence_folder_missing(live: LiveHarness, out: Path) -> None:
     assert live.fake.requests == []
 
 
+def test_output_is_folder(live: LiveHarness, out: Path) -> None:
+    result = live.run("activity", GUID, "--output", str(out))
+
+    assert_one_error(result, ExitCode.OUTPUT, f"Cannot write {out}: it is a folder", f"{out / 'report.md'}")
+    assert live.fake.requests == []
+    assert list(out.iterdir()) == []
+
+
 def test_output_parent_is_file(live: LiveHarness, out: Path) -> None:
     blocker = out / "notes.txt"
     blocker.write_text("a file, not a folder\n")
@@ -226,6 +234,20 @@ def test_evidence_replays(live: LiveHarness, recorded: Path, out: Path) -> None:
 
     assert result.exit_code == 0, result.stderr
     assert [path.name for path in out.iterdir()] == ["report.md"]
+
+
+def test_evidence_since_checked(live: LiveHarness, recorded: Path, out: Path) -> None:
+    result = live.run_plain("activity", "--evidence", str(recorded), "--since", "abc", "--output", str(out / "r.md"))
+
+    assert_one_error(result, ExitCode.USAGE, "Invalid duration 'abc'")
+    assert list(out.iterdir()) == []
+
+
+def test_evidence_since_ignored_warns(live: LiveHarness, recorded: Path) -> None:
+    result = live.run_plain("activity", "--evidence", str(recorded), "--since", "3d")
+
+    assert result.exit_code == 0, result.stderr
+    assert "--since is ignored with --evidence" in result.stderr
 
 
 @pytest.mark.parametrize("damage", ["truncated", "future version", "not JSON", "empty", "deeply nested", "missing"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -33,10 +34,10 @@ from adlstrace.timeutil import parse_duration
 
 DEFAULT_SINCE = "7d"
 
+_log = logging.getLogger(__name__)
+
 
 def _progress(message: str) -> None:
-    import logging
-
     logging.getLogger("adlstrace.progress").info(message)
 
 
@@ -91,12 +92,14 @@ def activity(
         return resolve_activity(ctx, invocation["run_id"], invocation.get("pipeline_run_id"))
 
     def action() -> None:
+        window = parse_duration(since)
         if evidence is not None:
+            if since != DEFAULT_SINCE:
+                _log.warning("--since is ignored with --evidence: the replay searches the window it was recorded with.")
             run_replay(evidence, "activity", _replay_context, resolve, out)
             return
         target, factory_ref = _target(run_id, factory, resource_group, subscription, "activity run ID")
         pipeline = parse_run_id(pipeline_run_id, "pipeline run ID") if pipeline_run_id is not None else None
-        window = parse_duration(since)
         account = parse_account_name(adla_account) if adla_account is not None else None
         invocation = {
             "command": "activity",

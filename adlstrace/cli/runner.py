@@ -39,8 +39,15 @@ class OutputChoice:
 
     def check(self) -> None:
         renderer(self.resolved_format())
-        for path in (self.output, self.save_evidence):
-            if path is not None and not path.parent.is_dir():
+        for path, example in ((self.output, "report.md"), (self.save_evidence, "run.evidence.json")):
+            if path is None:
+                continue
+            if path.is_dir():
+                raise OutputError(
+                    f"Cannot write {path}: it is a folder.",
+                    f"Name a file in it, for example {path / example}.",
+                )
+            if not path.parent.is_dir():
                 raise OutputError(
                     f"Cannot write {path}: folder {path.parent} does not exist.",
                     "Create the folder or choose another path.",
