@@ -5,6 +5,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,7 +35,7 @@ from tests.fakeazure import (
     usql_job,
 )
 from tests.harness import LiveHarness
-from tests.scenarios import ACCOUNT, LINKED_SERVICE, base, recent
+from tests.scenarios import ACCOUNT, FACTORY, LINKED_SERVICE, RESOURCE_GROUP, SUBSCRIPTION, base, recent
 
 FILLER_RUNS = 15
 
@@ -342,6 +346,55 @@ def test_sweep_resumes_after_kill(
     rows = load_index(tmp_path)
     assert {row["activity_run_id"] for row in rows} == set(seeded.reported) | set(seeded.wrappers)
     assert report_files(tmp_path) == {row["report"] for row in rows if row["status"] == "reported"}
+
+
+# The sweep in a child process: the same loopback guard and injected credential as the suite.
+_CHILD = """
+import sys
+from tests import conftest
+from tests.harness import FakeCredential
+import adlstrace.sources.live.source as live_source
+from adlstrace.cli.app import app
+
+conftest.pytest_configure(None)
+credential = FakeCredential()
+live_source.build_credential = lambda kind: credential
+app(sys.argv[1:])
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+def test_sweep_survives_sigkill(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:
+    live.fake.latency = 0.15  # slow enough that the kill lands between two reports
+    env = dict(
+        os.environ,
+        ADLSTRACE_ARM_ENDPOINT=live.fake.arm_endpoint,
+        ADLSTRACE_ADLA_JOB_ENDPOINT=live.fake.adla_endpoint_template,
+        REQUESTS_CA_BUNDLE=str(live.fake.ca_bundle),
+        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+    )
+    argv = ["sweep", "--since", "24h", "--out", str(tmp_path), "--concurrency", "1", "--quiet"]
+    argv += ["--factory", FACTORY, "--resource-group", RESOURCE_GROUP, "--subscription", SUBSCRIPTION]
+    child = subprocess.Popen([sys.executable, "-c", _CHILD, *argv], env=env, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not report_files(tmp_path) and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    before_kill = report_files(tmp_path)
+    assert child.returncode == -signal.SIGKILL
+    assert 0 < len(before_kill) < len(seeded.reported)
+
+    live.fake.latency = 0.0
+    resumed = sweep(live, tmp_path)
+
+    assert resumed.exit_code == 0, resumed.stderr
+    rows = load_index(tmp_path)
+    ids = [row["activity_run_id"] for row in rows]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == set(seeded.reported) | set(seeded.wrappers)
+    assert report_files(tmp_path) == {row["report"] for row in rows if row["status"] == "reported"}
+    assert before_kill <= report_files(tmp_path)
 
 
 def test_sweep_honours_retry_after(

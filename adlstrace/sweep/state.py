@@ -1,11 +1,15 @@
 """The sweep state file: what a sweep has already written to its output folder.
 
 `.adlstrace-sweep.json` in the output folder maps each failure (keyed by its activity run
-ID) to its outcome. It is rewritten atomically after each report, and each report file is
+ID) to its outcome. It is rewritten atomically at most once per SAVE_INTERVAL while reports
+are written, and always when a sweep begins and ends (Ctrl-C included). Each report file is
 written before its entry, so a sweep killed at any point leaves a state that names only
 reports that exist. A later sweep of the same window skips failures whose report exists and
-resolves the rest. Report file names depend only on the failure, so a report written just
-before a kill is overwritten, not duplicated.
+resolves the rest. Report file names depend only on the failure, so a report written in the
+last interval before a kill is written again, not duplicated.
+
+Saving after every report would rewrite the whole file once per failure: the bytes written
+would grow with the square of the number of failures.
 
 File format (JSON, `version` 1):
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,8 @@ STATE_FORMAT = "adlstrace-sweep-state"
 STATE_VERSION = 1
 # Sweeps remembered in the state file; the index shows the latest one.
 MAX_RUN_HISTORY = 20
+# Seconds between two state file writes while reports are written.
+SAVE_INTERVAL = 1.0
 
 REPORT_EXTENSIONS = {"markdown": ".md", "json": ".json", "text": ".txt"}
 # Characters kept from each name in a report file name; the activity run ID keeps it unique.
@@ -117,6 +124,7 @@ class SweepState:
         self._write_lock = threading.Lock()
         self._version = 0
         self._written = 0
+        self._last_save = 0.0
 
     @classmethod
     def open(cls, folder: Path, factory: FactoryRef) -> SweepState:
@@ -187,13 +195,15 @@ class SweepState:
         self.save()
 
     def record(self, entry: Entry) -> None:
-        """Store `entry` and write the state file."""
+        """Store `entry`, and write the state file if the last write is SAVE_INTERVAL old."""
         serialised = _serialise(entry)
         with self._lock:
             self._failures[entry.activity_run_id] = entry
             self._serialised[entry.activity_run_id] = serialised
             self._version += 1
-        self.save()
+            due = time.monotonic() - self._last_save >= SAVE_INTERVAL
+        if due:
+            self.save()
 
     def save(self) -> None:
         """Write the state file; a writer that finds its change already written by another returns."""
@@ -214,6 +224,7 @@ class SweepState:
             text = json.dumps(header, ensure_ascii=False)[:-1] + ',\n "failures": {\n' + failures + "\n }\n}\n"
             atomic_write(self.path, text)
             self._written = version
+            self._last_save = time.monotonic()
 
 
 def _serialise(entry: Entry) -> str:

@@ -7,6 +7,7 @@ trust it through `ca_bundle`.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -380,7 +381,7 @@ class _Handler(BaseHTTPRequestHandler):
         if paging == "empty_page_with_token":
             token = queries.encode_token(start, result.fingerprint)
             return _Response(200, {"value": [], "continuationToken": token})
-        items = result.matched[start : start + page_size]
+        items = copy.deepcopy(result.matched[start : start + page_size])
         body: JSONDict = {"value": items}
         if paging == "repeat_token":
             body["continuationToken"] = queries.encode_token(start, result.fingerprint)
