@@ -13,11 +13,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help text: Rich panels label every flag `<bool>`, as if it took a value.
+    rich_markup_mode=None,
 )
-app.command()(reports.activity)
-app.command()(reports.pipeline)
-app.command()(reports.job)
-app.command()(sweep.sweep)
+# Short lines for the command list; each command's own --help shows its full description.
+app.command(short_help="Report on one failed activity run.")(reports.activity)
+app.command(short_help="Report on a pipeline run's failed activities.")(reports.pipeline)
+app.command(short_help="Report on one ADLA job alone.")(reports.job)
+app.command(short_help="Report on every failure in a time window.")(sweep.sweep)
 
 
 def _version(value: bool) -> None:
