@@ -201,7 +201,11 @@ class SweepState:
             self._failures[entry.activity_run_id] = entry
             self._serialised[entry.activity_run_id] = serialised
             self._version += 1
-            due = time.monotonic() - self._last_save >= SAVE_INTERVAL
+            now = time.monotonic()
+            due = now - self._last_save >= SAVE_INTERVAL
+            if due:
+                # Claimed here, under the lock, so that concurrent workers save once per interval.
+                self._last_save = now
         if due:
             self.save()
 
