@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -17,6 +18,16 @@ from typing import Any, TextIO
 from adlstrace.errors import OutputError
 from adlstrace.report.model import Report
 from adlstrace.scrub import REDACTED, scrub_data_counted, scrub_text
+
+
+def _new_file_mode() -> int:
+    # The umask can only be read by setting it; this runs once, at import, before any thread starts.
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_NEW_FILE_MODE = _new_file_mode()
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -34,6 +45,9 @@ def atomic_write(path: Path, text: str) -> None:
     except OSError as error:
         raise OutputError(f"Cannot write {path}: {error.strerror}.", "Check the folder's permissions.") from None
     try:
+        # mkstemp creates the file readable by its owner only; give it the mode any new file
+        # would get (0666 less the umask), or keep the mode of the file it replaces.
+        os.chmod(temporary, stat.S_IMODE(path.stat().st_mode) if path.exists() else _NEW_FILE_MODE)
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
             stream.flush()

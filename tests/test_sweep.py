@@ -227,7 +227,9 @@ def test_sweep_folds_retries_and_reruns(live: LiveHarness, seeded: Seeded, tmp_p
     rows = {row["activity"]: row for row in load_index(tmp_path)}
 
     orders = (tmp_path / rows["Transform orders"]["report"]).read_text()
-    assert "earlier retry attempt 1" in orders
+    assert "earlier attempt (first run)" in orders
+    assert "earlier attempt (retry 1)" in orders
+    assert "(retry 2)" not in orders
     assert seeded.ids["retry_1"] in orders
     assert seeded.ids["retry_2"] in orders
     assert sum(1 for row in load_index(tmp_path) if row["activity"] == "Transform orders") == 1
@@ -363,9 +365,9 @@ app(sys.argv[1:])
 """
 
 
-@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
-def test_sweep_survives_sigkill(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:
-    live.fake.latency = 0.15  # slow enough that the kill lands between two reports
+def start_sweep_process(live: LiveHarness, out: Path) -> subprocess.Popen[bytes]:
+    """Start a sweep in a child process and return once it has written its first report."""
+    live.fake.latency = 0.15  # slow enough that a signal lands between two reports
     env = dict(
         os.environ,
         ADLSTRACE_ARM_ENDPOINT=live.fake.arm_endpoint,
@@ -373,28 +375,88 @@ def test_sweep_survives_sigkill(live: LiveHarness, seeded: Seeded, tmp_path: Pat
         REQUESTS_CA_BUNDLE=str(live.fake.ca_bundle),
         PYTHONPATH=str(Path(__file__).resolve().parent.parent),
     )
-    argv = ["sweep", "--since", "24h", "--out", str(tmp_path), "--concurrency", "1", "--quiet"]
+    argv = ["sweep", "--since", "24h", "--out", str(out), "--concurrency", "1", "--quiet"]
     argv += ["--factory", FACTORY, "--resource-group", RESOURCE_GROUP, "--subscription", SUBSCRIPTION]
     child = subprocess.Popen([sys.executable, "-c", _CHILD, *argv], env=env, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while not report_files(tmp_path) and child.poll() is None and time.monotonic() < deadline:
+    while not report_files(out) and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    child.send_signal(signal.SIGKILL)
-    child.wait()
-    before_kill = report_files(tmp_path)
-    assert child.returncode == -signal.SIGKILL
-    assert 0 < len(before_kill) < len(seeded.reported)
+    return child
 
+
+def assert_resumed_completely(live: LiveHarness, seeded: Seeded, out: Path, before: set[str]) -> None:
     live.fake.latency = 0.0
-    resumed = sweep(live, tmp_path)
+    resumed = sweep(live, out)
 
     assert resumed.exit_code == 0, resumed.stderr
-    rows = load_index(tmp_path)
+    rows = load_index(out)
     ids = [row["activity_run_id"] for row in rows]
     assert len(ids) == len(set(ids))
     assert set(ids) == set(seeded.reported) | set(seeded.wrappers)
-    assert report_files(tmp_path) == {row["report"] for row in rows if row["status"] == "reported"}
-    assert before_kill <= report_files(tmp_path)
+    assert report_files(out) == {row["report"] for row in rows if row["status"] == "reported"}
+    assert before <= report_files(out)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
+def test_sweep_survives_sigkill(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:
+    child = start_sweep_process(live, tmp_path)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    before_kill = report_files(tmp_path)
+
+    assert child.returncode == -signal.SIGKILL
+    assert 0 < len(before_kill) < len(seeded.reported)
+    assert_resumed_completely(live, seeded, tmp_path, before_kill)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGTERM handling is POSIX")
+def test_sweep_sigterm_saves_state(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:
+    child = start_sweep_process(live, tmp_path)
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=60)
+    before_stop = report_files(tmp_path)
+
+    assert child.returncode == 130, stderr
+    assert b"error: interrupted" in stderr
+    state = json.loads((tmp_path / STATE_FILE).read_text())
+    assert {entry["report"] for entry in state["failures"].values()} == before_stop
+    assert (tmp_path / "index.md").is_file()
+    assert_resumed_completely(live, seeded, tmp_path, before_stop)
+
+
+def test_sweep_unknown_factory(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+
+    result = live.run_plain(
+        "sweep", "--since", "24h", "--out", str(out), "--quiet",
+        "--factory", "df-other", "--resource-group", RESOURCE_GROUP, "--subscription", SUBSCRIPTION,
+    )  # fmt: skip
+
+    assert result.exit_code == 3, result.stderr
+    assert "error: " in result.stderr
+    assert "df-other" in result.stderr
+    assert not out.exists()
+
+
+def test_sweep_quiet_still_warns(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:
+    live.fake.faults.add("query_activity_runs", "status", times=None, status=403)
+
+    result = sweep(live, tmp_path, "--quiet")
+
+    assert result.exit_code == 11
+    assert "sweep: incomplete: " in result.stderr
+    assert "sweeping factory" not in result.stderr
+
+
+def test_sweep_out_is_file(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:
+    target = tmp_path / "reports"
+    target.write_text("not a folder\n")
+
+    result = sweep(live, target)
+
+    assert result.exit_code == 7
+    assert f"Cannot use {target} as the output folder: it is a file." in result.stderr
+    assert live.fake.requests == []
 
 
 def test_sweep_honours_retry_after(

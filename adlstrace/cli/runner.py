@@ -32,7 +32,7 @@ class OutputChoice:
 
     def resolved_format(self) -> str:
         if self.format:
-            return self.format
+            return self.format.lower()
         if self.output is not None:
             return format_for_path(str(self.output)) or "text"
         return "text"

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from adlstrace.cli import options as opt
 from adlstrace.cli.errors import configure_logging, guarded
 from adlstrace.cli.runner import live_source
+from adlstrace.counts import plural
 from adlstrace.errors import ExitCode, OutputError, UsageError
 from adlstrace.ids import parse_factory
 from adlstrace.render import renderer
 from adlstrace.resolver.context import ADF_RETENTION
 from adlstrace.timeutil import format_display, parse_duration, parse_user_time, utc_now
+
+if TYPE_CHECKING:
+    from adlstrace.sweep.run import SweepResult
 
 logger = logging.getLogger("adlstrace.sweep")
 
@@ -39,11 +45,35 @@ def sweep_window(since: str | None, start: str | None, end: str | None, now: dat
     return after, before
 
 
-def _prepare_folder(out: Path) -> None:
+def _prepare_folder(out: Path) -> bool:
+    """Create the output folder if needed; return whether it was created."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"Cannot use {out} as the output folder: it is a file.", "Pass a folder with --out.")
+    created = not out.exists()
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(f"Cannot create the output folder {out}: {error.strerror}.", "Check the path.") from None
+    return created
+
+
+def _summary(result: SweepResult, out: Path) -> str:
+    return (
+        f"done: {plural(result.runs_listed, 'pipeline run')} listed, {plural(result.failures, 'failure')} "
+        f"({plural(result.reported, 'report')} written, {result.already_reported} written before, "
+        f"{plural(result.wrappers, 'Execute Pipeline wrapper')}, {result.unresolved} unresolved); "
+        f"index in {out / 'index.md'}"
+    )
+
+
+def _stop_on_sigterm() -> None:
+    """Let SIGTERM (a scheduler stopping the job) end the sweep as Ctrl-C does: state saved, index written."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def sweep(
@@ -87,21 +117,23 @@ def sweep(
     def action() -> ExitCode:
         from adlstrace.sweep.plan import SweepWindow
         from adlstrace.sweep.progress import make_progress
-        from adlstrace.sweep.run import SweepRequest, run_sweep
+        from adlstrace.sweep.run import SweepRequest, SweepSetupError, run_sweep
 
         now = utc_now()
         after, before = sweep_window(since, start, end, now)
         renderer(format)
+        format_name = format.lower()
         request = SweepRequest(
             factory=parse_factory(factory, resource_group, subscription),
             window=SweepWindow(after, before),
             out_dir=out,
-            format=format,
+            format=format_name,
             pipelines=tuple(pipeline or ()),
             activity_types=tuple(activity_type or ()),
             concurrency=concurrency,
         )
-        _prepare_folder(out)
+        created = _prepare_folder(out)
+        _stop_on_sigterm()
         progress = make_progress(quiet)
         try:
             progress.message(
@@ -109,15 +141,15 @@ def sweep(
                 f"to {format_display(before)}"
             )
             result, cache = run_sweep(live_source(credential), request, now, progress)
-            progress.message(
-                f"done: {result.runs_listed} pipeline runs listed, {result.failures} failures "
-                f"({result.reported} reports written, {result.already_reported} already written, "
-                f"{result.wrappers} Execute Pipeline wrappers, {result.unresolved} unresolved); "
-                f"index in {out / 'index.md'}"
-            )
+            progress.message(_summary(result, out))
             for error in result.errors:
-                progress.message(f"incomplete: {error}")
+                progress.warning(f"incomplete: {error}")
             logger.debug("lookups sent %s, returned from cache %s", cache.stats.sent, cache.stats.reused)
+        except SweepSetupError:
+            # The factory could not be read at all: leave no folder behind that names it.
+            if created and not any(out.iterdir()):
+                out.rmdir()
+            raise
         finally:
             progress.close()
         return result.exit_code(fail_on_failures)

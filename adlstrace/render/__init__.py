@@ -27,7 +27,8 @@ def formats() -> list[str]:
 
 
 def renderer(name: str) -> Callable[[Report], str]:
-    module = _renderers().get(name)
+    """Return the render function of format `name`, in any letter case."""
+    module = _renderers().get(name.lower())
     if module is None:
         raise UsageError(f"Unknown format {name!r}.", "Use one of: " + ", ".join(formats()) + ".")
     return module.render

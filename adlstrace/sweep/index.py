@@ -10,9 +10,10 @@ from typing import Any
 
 from tabulate import tabulate
 
+from adlstrace.counts import plural
 from adlstrace.output import emit_text, write_json
 from adlstrace.sweep.state import REPORTED, UNRESOLVED, WRAPPER, Entry, SweepState
-from adlstrace.timeutil import format_utc
+from adlstrace.timeutil import format_display, format_utc, parse_optional_utc
 
 INDEX_FORMAT = "adlstrace-sweep-index"
 INDEX_VERSION = 1
@@ -106,6 +107,12 @@ def index_csv(rows: list[dict[str, str]]) -> str:
     return buffer.getvalue()
 
 
+def _shown(iso_time: str) -> str:
+    """Show an ISO 8601 UTC time to people, as the reports do; an unreadable one as it is."""
+    moment = parse_optional_utc(iso_time)
+    return format_display(moment) if moment is not None else iso_time
+
+
 def _cell(value: str) -> str:
     return value.replace("|", "\\|").replace("\n", " ")
 
@@ -116,15 +123,22 @@ def index_markdown(state: SweepState, rows: list[dict[str, str]]) -> str:
 
     lines = [f"# adlstrace sweep of {state.factory_id.rsplit('/', 1)[-1]}", ""]
     if last is not None:
-        lines.append(f"Last sweep: pipeline runs updated from {last.after} to {last.before}, started {last.started}.")
+        filters = [f"pipelines {', '.join(last.pipelines)}"] if last.pipelines else []
+        filters += [f"activity types {', '.join(last.activity_types)}"] if last.activity_types else []
+        only = f", only {'; '.join(filters)}" if filters else ""
+        lines.append(
+            f"Last sweep: pipeline runs updated from {_shown(last.after)} to {_shown(last.before)}{only}, "
+            f"started {_shown(last.started)}."
+        )
         lines.append("")
         if not last.complete:
             lines += ["**The last sweep is incomplete:**", ""]
             lines += [f"- {_cell(error)}" for error in last.errors] or ["- it did not finish."]
             lines.append("")
     lines += [
-        f"{total['failures']} failures: {total[REPORTED]} reported, {total[UNRESOLVED]} unresolved, "
-        f"{total[WRAPPER]} Execute Pipeline wrappers of another failure.",
+        f"{plural(total['failures'], 'failure')}: {total[REPORTED]} reported, {total[UNRESOLVED]} unresolved, "
+        f"{plural(total[WRAPPER], 'Execute Pipeline wrapper')} of another failure. The list holds every failure that "
+        "a sweep into this folder found, earlier sweeps included.",
         "",
     ]
 
@@ -134,7 +148,7 @@ def index_markdown(state: SweepState, rows: list[dict[str, str]]) -> str:
         table.append(
             [
                 row["status"],
-                row["time"],
+                _shown(row["time"]),
                 row["pipeline"],
                 row["activity"],
                 row["activity_type"],
@@ -144,7 +158,7 @@ def index_markdown(state: SweepState, rows: list[dict[str, str]]) -> str:
                 reports,
             ]
         )
-    headers = ["Status", "Time (UTC)", "Pipeline", "Activity", "Type", "Error code", "Root error", "Job", "Report"]
+    headers = ["Status", "Activity start", "Pipeline", "Activity", "Type", "Error code", "Root error", "Job", "Report"]
     if table:
         lines += [tabulate(table, headers=headers, tablefmt="github"), ""]
 

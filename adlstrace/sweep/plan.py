@@ -119,14 +119,15 @@ def find_failures(pipeline_run: Json, activities: list[Json], activity_types: tu
 
 def retry_rows(failure: Failure) -> list[RelatedRun]:
     rows = []
-    for number, attempt in enumerate(failure.retries, start=1):
+    for attempt in failure.retries:
         error = attempt.get("error") if isinstance(attempt.get("error"), dict) else {}
         code = str(error.get("errorCode") or "")
         message = str(error.get("message") or "")[:RELATED_ERROR_CHARS]
-        label = attempt.get("retryAttempt")
+        # ADF leaves retryAttempt null on the first attempt and numbers the retries from 1.
+        number = attempt.get("retryAttempt")
         rows.append(
             RelatedRun(
-                label=f"earlier retry attempt {label if label is not None else number}",
+                label="earlier attempt (first run)" if number is None else f"earlier attempt (retry {number})",
                 run_id=str(attempt.get("activityRunId") or ""),
                 status=str(attempt.get("status") or ""),
                 start=parse_optional_utc(attempt.get("activityRunStart")),

@@ -24,15 +24,33 @@ class SweepProgress(Protocol):
 
     def reported(self, file_name: str) -> None: ...
 
+    def skipped(self, runs: int) -> None:
+        """Take listed runs out of the count to scan: a rerun superseded them."""
+
+    def settled(self) -> None:
+        """Count a failure that needs no report now: a wrapper of its child's, or one written before."""
+
     def unresolved(self, what: str, reason: str) -> None: ...
 
     def message(self, text: str) -> None: ...
+
+    def warning(self, text: str) -> None:
+        """Show `text` even with --quiet: the sweep is incomplete or something needs attention."""
 
     def close(self) -> None: ...
 
 
 class QuietProgress:
-    """--quiet: nothing."""
+    """--quiet: no progress, only unresolved failures and warnings, as plain lines on stderr."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self._stream = stream or sys.stderr
+        self._lock = threading.Lock()
+
+    def _line(self, text: str) -> None:
+        with self._lock:
+            self._stream.write(scrub_text(f"sweep: {text}") + "\n")
+            self._stream.flush()
 
     def listed(self, runs: int) -> None:
         pass
@@ -46,11 +64,20 @@ class QuietProgress:
     def reported(self, file_name: str) -> None:
         pass
 
-    def unresolved(self, what: str, reason: str) -> None:
+    def skipped(self, runs: int) -> None:
         pass
+
+    def settled(self) -> None:
+        pass
+
+    def unresolved(self, what: str, reason: str) -> None:
+        self._line(f"could not resolve {what}: {reason}")
 
     def message(self, text: str) -> None:
         pass
+
+    def warning(self, text: str) -> None:
+        self._line(text)
 
     def close(self) -> None:
         pass
@@ -90,7 +117,14 @@ class PlainProgress:
     def reported(self, file_name: str) -> None:
         with self._lock:
             self._written += 1
-            self._line(f"wrote {file_name} ({self._written} of {self._found} failures found so far)")
+            self._line(f"wrote {file_name} (report {self._written}; {self._found} failures found so far)")
+
+    def skipped(self, runs: int) -> None:
+        with self._lock:
+            self._listed -= runs
+
+    def settled(self) -> None:
+        pass
 
     def unresolved(self, what: str, reason: str) -> None:
         with self._lock:
@@ -99,6 +133,9 @@ class PlainProgress:
     def message(self, text: str) -> None:
         with self._lock:
             self._line(text)
+
+    def warning(self, text: str) -> None:
+        self.message(text)
 
     def close(self) -> None:
         pass
@@ -142,12 +179,23 @@ class RichProgress:
     def reported(self, file_name: str) -> None:
         self._progress.advance(self._reports)
 
+    def skipped(self, runs: int) -> None:
+        with self._lock:
+            self._listed -= runs
+            self._progress.update(self._runs, total=self._listed)
+
+    def settled(self) -> None:
+        self._progress.advance(self._reports)
+
     def unresolved(self, what: str, reason: str) -> None:
         self._progress.advance(self._reports)
         self._console.print(scrub_text(f"could not resolve {what}: {reason}"), markup=False, highlight=False)
 
     def message(self, text: str) -> None:
         self._console.print(scrub_text(text), markup=False, highlight=False)
+
+    def warning(self, text: str) -> None:
+        self.message(text)
 
     def close(self) -> None:
         self._progress.stop()

@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from adlstrace.counts import plural
 from adlstrace.errors import AdlstraceError, ExitCode, OutputError
 from adlstrace.ids import FactoryRef
 from adlstrace.output import atomic_write, render_scrubbed
@@ -60,6 +61,18 @@ from adlstrace.sweep.state import (
 from adlstrace.timeutil import format_utc, parse_optional_utc, utc_now
 
 logger = logging.getLogger("adlstrace.sweep")
+
+# Errors of the first listing page that no later page can fix: the factory is wrong or the
+# identity may not read it. Transient failures stay "incomplete" instead.
+_SETUP_EXIT_CODES = (ExitCode.NOT_FOUND, ExitCode.AUTH)
+
+
+class SweepSetupError(AdlstraceError):
+    """The factory's pipeline runs could not be listed at all; carries the cause's exit code."""
+
+    def __init__(self, cause: AdlstraceError) -> None:
+        super().__init__(cause.message, cause.hint)
+        self.exit_code = cause.exit_code
 
 
 @dataclass
@@ -222,6 +235,8 @@ class _Sweep:
                 else:
                     workers.submit(self._scan, run)
         except AdlstraceError as error:
+            if self.result.runs_listed == 0 and error.exit_code in _SETUP_EXIT_CODES:
+                raise SweepSetupError(error) from error
             self._error(f"Listing pipeline runs stopped after {self.result.runs_listed} runs: {error.message}")
 
     def _scan_rerun_groups(self, workers: _Workers) -> None:
@@ -231,9 +246,11 @@ class _Sweep:
         for group, attempts in self._superseded.items():
             if group in self._latest_groups:
                 self.result.superseded += len(attempts)
+                self.progress.skipped(len(attempts))
                 continue
             newest = max(attempts, key=lambda run: str(run.get("runStart") or ""))
             self.result.superseded += len(attempts) - 1
+            self.progress.skipped(len(attempts) - 1)
             workers.submit(self._scan, newest)
 
     def _settle_wrappers(self, workers: _Workers) -> None:
@@ -251,8 +268,10 @@ class _Sweep:
                 )
                 self.state.record(entry)
                 self._count("wrappers")
+                self.progress.settled()
             elif self.state.is_reported(failure.key, self.request.format):
                 self._count("already_reported")
+                self.progress.settled()
             else:
                 workers.submit(self._resolve, failure, [])
 
@@ -278,6 +297,7 @@ class _Sweep:
                     self._deferred.append(failure)
             elif self.state.is_reported(failure.key, self.request.format):
                 self._count("already_reported")
+                self.progress.settled()
             else:
                 self._resolve(failure, activities)
 
@@ -368,6 +388,7 @@ def run_sweep(
     cache = CachingSource(source)
     ctx = ResolveContext(cache, request.factory, now, concurrency=request.concurrency)
     state = SweepState.open(request.out_dir, request.factory)
+    fresh = not state.path.exists()
     state.begin_run(
         RunRecord(
             started=format_utc(now),
@@ -378,17 +399,29 @@ def run_sweep(
         )
     )
     sweep = _Sweep(ctx, state, request, progress)
-    finished = False
     try:
         sweep.run()
-        finished = True
-    finally:
-        result = sweep.result
-        errors = list(result.errors)
-        if result.unresolved:
-            errors.append(f"{result.unresolved} failures could not be resolved; a new sweep retries them.")
-        if not finished:
-            errors.append("The sweep stopped before it finished; run it again to write the remaining reports.")
-        state.finish_run(format_utc(utc_now()), finished and result.complete, errors)
-        write_index(state, now)
-    return result, cache
+    except SweepSetupError as error:
+        if fresh:
+            # Nothing was swept: a state file would tie the folder to a factory that was never read.
+            state.path.unlink(missing_ok=True)
+        else:
+            sweep.result.errors.append(f"The factory's pipeline runs could not be listed: {error.message}")
+            _finish(state, sweep.result, False, now)
+        raise
+    except BaseException:
+        _finish(state, sweep.result, False, now)
+        raise
+    _finish(state, sweep.result, True, now)
+    return sweep.result, cache
+
+
+def _finish(state: SweepState, result: SweepResult, finished: bool, now: datetime) -> None:
+    """Record how the sweep ended in the state file, then rebuild the index from it."""
+    errors = list(result.errors)
+    if result.unresolved:
+        errors.append(f"{plural(result.unresolved, 'failure')} could not be resolved; a new sweep retries them.")
+    if not finished:
+        errors.append("The sweep stopped before it finished; run it again to write the remaining reports.")
+    state.finish_run(format_utc(utc_now()), finished and result.complete, errors)
+    write_index(state, now)
