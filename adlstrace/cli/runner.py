@@ -80,6 +80,7 @@ def run_live(
         if recorder is not None and out.save_evidence is not None:
             bundle = recorder.bundle(now, invocation, __version__)
             atomic_write(out.save_evidence, json_text(bundle))
+            typer.echo(f"wrote evidence {out.save_evidence}", err=True)
     write_report(report, out)
     return report
 
