@@ -6,7 +6,7 @@ from adlstrace.report.model import Report, wrapper_error
 from adlstrace.resolver.activity_run import FoundActivity, read_activity_runs
 from adlstrace.resolver.context import ResolveContext
 from adlstrace.resolver.failed_leaves import failed_leaves
-from adlstrace.sources.base import ResourceMissing
+from adlstrace.sources.base import ResourceMissing, member
 
 
 class ExecutePipelineHandler:
@@ -15,7 +15,7 @@ class ExecutePipelineHandler:
     def enrich(self, ctx: ResolveContext, found: FoundActivity, report: Report, depth: int) -> Report:
         from adlstrace.resolver.resolve import link_for, report_for_found
 
-        output = found.activity.get("output") if isinstance(found.activity.get("output"), dict) else {}
+        output = member(found.activity, "output")
         child_run_id = str(output.get("pipelineRunId") or "")
         if not child_run_id:
             report.notes.append("The Execute Pipeline activity recorded no child pipeline run ID.")

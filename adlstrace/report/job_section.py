@@ -7,7 +7,7 @@ from typing import Any
 from adlstrace.knowledge.embedded import flatten_error_chain, root_cause_first, split_stack_traces
 from adlstrace.report.model import AppendixItem, JobError, Report, ScriptLine, StateChange
 from adlstrace.scrub import scrub_text
-from adlstrace.sources.base import Json
+from adlstrace.sources.base import Json, member
 from adlstrace.timeutil import parse_optional_utc
 
 # Lines of script shown before and after the error line.
@@ -137,7 +137,7 @@ def apply_job(report: Report, job: Json, job_url: str, account: str) -> None:
     raw_errors = job.get("errorMessage")
     errors = [e for e in raw_errors if isinstance(e, dict)] if isinstance(raw_errors, list) else []
     report.job_errors = job_errors(without_stack_traces(errors, report))
-    properties = job.get("properties") if isinstance(job.get("properties"), dict) else {}
+    properties = member(job, "properties")
     script = properties.get("script")
     if isinstance(script, str) and script:
         report.script = script_excerpt(script, report.job_errors)

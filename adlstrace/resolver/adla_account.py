@@ -7,7 +7,7 @@ from typing import Any
 
 from adlstrace.resolver.context import ResolveContext
 from adlstrace.settings import DEFAULT_ADLA_SUFFIX
-from adlstrace.sources.base import Json, ResourceMissing
+from adlstrace.sources.base import Json, ResourceMissing, member
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def resolve_account(ctx: ResolveContext, activity: Json) -> AdlaAccount:
             f"Linked service {name} was not found in factory {ctx.factory.name} (deleted or renamed "
             "since the run?); pass --adla-account."
         ) from None
-    properties = service.get("properties") if isinstance(service.get("properties"), dict) else {}
+    properties = member(service, "properties")
     kind = properties.get("type")
     if kind != "AzureDataLakeAnalytics":
         raise AccountUnresolved(f"Linked service {name} is of type {kind!r}, not AzureDataLakeAnalytics.")

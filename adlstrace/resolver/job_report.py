@@ -10,7 +10,7 @@ from adlstrace.report.model import Hint, Report
 from adlstrace.resolver.adla_account import AdlaAccount
 from adlstrace.resolver.context import ResolveContext
 from adlstrace.settings import DEFAULT_ADLA_SUFFIX
-from adlstrace.sources.base import ResourceMissing
+from adlstrace.sources.base import ResourceMissing, member
 
 
 def resolve_job(ctx: ResolveContext, account_name: str, job_id: str, dns_suffix: str | None = None) -> Report:
@@ -24,7 +24,7 @@ def resolve_job(ctx: ResolveContext, account_name: str, job_id: str, dns_suffix:
         ) from None
     report = Report(kind="job", headline="", root_error="")
     apply_job(report, job, account.job_url(job_id), account.name)
-    related = job.get("related") if isinstance(job.get("related"), dict) else {}
+    related = member(job, "related")
     if related.get("runId"):
         report.notes.append(
             f"The job's related runId is {related['runId']}; pass it to `adlstrace activity` for the ADF side."

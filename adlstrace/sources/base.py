@@ -13,6 +13,14 @@ from adlstrace.errors import AdlstraceError, ExitCode
 from adlstrace.ids import FactoryRef
 
 Json = dict[str, Any]
+
+
+def member(data: Json, key: str) -> Json:
+    """Return the JSON object under `key`, or an empty one when it is missing or not an object."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 QueryFilter = tuple[str, str, tuple[str, ...]]
 
 

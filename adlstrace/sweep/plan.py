@@ -19,7 +19,7 @@ from adlstrace.report.model import RelatedRun
 from adlstrace.resolver.context import ADF_RETENTION, ResolveContext
 from adlstrace.resolver.failed_leaves import failed_leaves
 from adlstrace.resolver.pages import iter_run_pages
-from adlstrace.sources.base import Json, QueryFilter
+from adlstrace.sources.base import Json, QueryFilter, member
 from adlstrace.timeutil import parse_optional_utc
 
 # Characters of an ADF error message kept in a related-run row.
@@ -120,7 +120,7 @@ def find_failures(pipeline_run: Json, activities: list[Json], activity_types: tu
 def retry_rows(failure: Failure) -> list[RelatedRun]:
     rows = []
     for attempt in failure.retries:
-        error = attempt.get("error") if isinstance(attempt.get("error"), dict) else {}
+        error = member(attempt, "error")
         code = str(error.get("errorCode") or "")
         message = str(error.get("message") or "")[:RELATED_ERROR_CHARS]
         # ADF leaves retryAttempt null on the first attempt and numbers the retries from 1.

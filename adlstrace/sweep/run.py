@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from adlstrace.counts import plural
 from adlstrace.errors import AdlstraceError, ExitCode, OutputError
@@ -31,7 +31,7 @@ from adlstrace.report.model import RelatedRun, Report
 from adlstrace.resolver.activity_run import FoundActivity, read_activity_runs
 from adlstrace.resolver.context import ResolveContext
 from adlstrace.resolver.resolve import report_for_found
-from adlstrace.sources.base import AzureSource, Json
+from adlstrace.sources.base import AzureSource, Json, member
 from adlstrace.sources.cache import CachingSource
 from adlstrace.sweep.index import write_index
 from adlstrace.sweep.plan import (
@@ -165,7 +165,18 @@ class _Workers:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _activity_fields(failure: Failure) -> dict[str, str]:
+class _ActivityFields(TypedDict):
+    """The index columns that come from the failed activity itself."""
+
+    pipeline: str
+    pipeline_run_id: str
+    activity: str
+    activity_run_id: str
+    activity_type: str
+    time: str
+
+
+def _activity_fields(failure: Failure) -> _ActivityFields:
     activity, run = failure.activity, failure.pipeline_run
     start = parse_optional_utc(activity.get("activityRunStart"))
     return {
@@ -179,7 +190,7 @@ def _activity_fields(failure: Failure) -> dict[str, str]:
 
 
 def _adf_error(activity: Json) -> tuple[str, str]:
-    error = activity.get("error") if isinstance(activity.get("error"), dict) else {}
+    error = member(activity, "error")
     message = str(error.get("message") or "").strip()
     return str(error.get("errorCode") or ""), (message.splitlines()[0] if message else "")
 

@@ -93,7 +93,7 @@ class LiveAdfSource:
                     call,
                     resource,
                     error.status_code or 401,
-                    error.response.headers,
+                    getattr(error.response, "headers", None),
                     error.response.text(),
                     self._identity,
                 ) from None
@@ -101,7 +101,7 @@ class LiveAdfSource:
                 response = error.response
                 status = error.status_code or 0
                 body = response.text() if response is not None else None
-                headers = response.headers if response is not None else None
+                headers = getattr(response, "headers", None)
                 raise classify_status(call, resource, status, headers, body, self._identity) from None
             except (ServiceRequestError, ServiceResponseError) as error:
                 raise TransientError(f"connection error ({type(error).__name__})") from error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from adlstrace.errors import AuthError, UsageError
@@ -13,7 +14,7 @@ def build_credential(kind: str) -> Any:
     """Create the azure-identity credential named by ADLSTRACE_CREDENTIAL or --credential."""
     import azure.identity as identity
 
-    factories = {
+    factories: dict[str, Callable[[], Any]] = {
         "default": lambda: identity.DefaultAzureCredential(exclude_interactive_browser_credential=True),
         "cli": identity.AzureCliCredential,
         "environment": identity.EnvironmentCredential,
