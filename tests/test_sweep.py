@@ -625,3 +625,21 @@ def test_fake_handles_concurrent_requests() -> None:
         for thread in threads:
             thread.join()
         assert time.monotonic() - started < 1.5
+
+
+def test_rich_progress_bars_complete() -> None:
+    from adlstrace.sweep.progress import RichProgress
+
+    progress = RichProgress()
+    progress.listed(3)
+    progress.skipped(1)  # a superseded attempt: listed, never scanned
+    progress.found(2)
+    progress.scanned()
+    progress.scanned()
+    progress.reported("a.md")
+    progress.settled()  # a wrapper that points at another report
+    progress.close()
+
+    runs, reports = progress._progress.tasks
+    assert (runs.completed, runs.total) == (2, 2)
+    assert (reports.completed, reports.total) == (2, 2)
