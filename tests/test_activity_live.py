@@ -252,3 +252,19 @@ def test_factory_id_with_bad_subscription(live: LiveHarness) -> None:
     result = live.run_plain("activity", "3f2b8c1e-0d4a-4e7b-9c61-2a5d7e9f0b13", "--factory", factory_id)
     assert result.exit_code == ExitCode.USAGE
     assert "Invalid subscription ID '6f1c2a4e'" in result.stderr
+
+
+def test_adla_forbidden_keeps_adf_side(live: LiveHarness, tmp_path: Path) -> None:
+    built = scenarios.syntax_error()
+    live.fake.scenario = built.scenario
+    live.fake.faults.add("get_job", "status", times=None, status=403)
+    target = tmp_path / "ticket.md"
+
+    result = live.run("activity", built.activity_run_id, "--pipeline-run-id", built.pipeline_run_id, "-o", str(target))
+
+    assert result.exit_code == ExitCode.AUTH, result.stderr
+    assert "error: get ADLA job" in result.stderr
+    text = target.read_text()
+    assert built.activity_run_id in text
+    assert "The ADLA job lookup failed, so this report holds the ADF side only" in text
+    assert "2703" in text

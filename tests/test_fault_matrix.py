@@ -160,6 +160,7 @@ class Observed:
     attempts: int
     retries: int
     note: bool
+    report: bool
 
 
 def outcome_label(observed: Observed) -> str:
@@ -172,7 +173,8 @@ def outcome_label(observed: Observed) -> str:
             label += " + note"
         return label
     name = ExitCode(observed.exit_code).name
-    return f"exit {observed.exit_code} {name}, {observed.attempts} attempt" + ("" if observed.attempts == 1 else "s")
+    label = f"exit {observed.exit_code} {name}, {observed.attempts} attempt" + ("" if observed.attempts == 1 else "s")
+    return f"ADF-side report + {label}" if observed.report else label
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +223,8 @@ def run_cell(live: LiveHarness, route: str, *extra: str) -> tuple[Result, Any, s
     if case.pipeline_run_given:
         args += ["--pipeline-run-id", built.pipeline_run_id]
     result = live.run(*args)
-    report = json.loads(result.stdout) if result.exit_code == 0 else None
+    # A failed ADLA lookup still prints the report's ADF side before its error line.
+    report = json.loads(result.stdout) if result.stdout.strip() else None
     return result, report, built
 
 
@@ -251,10 +254,17 @@ def test_fault_cell(
         attempts=live.fake.count(route),
         retries=result.stderr.count("; retry "),
         note=any(NOTES.get(route, "\0") in note for note in notes),
+        report=report is not None,
     )
     matrix_results[(fault.label, route)] = outcome_label(observed)
 
     assert "Traceback" not in result.stderr
+    if expect in (Expect.EXHAUSTED, Expect.AUTH, Expect.BAD_BODY):
+        # Only an ADLA failure keeps the report: the ADF side is complete without the job.
+        assert observed.report is case.adla, result.stdout
+        if case.adla:
+            assert any("The ADLA job lookup failed" in note for note in notes), notes
+            assert report["ids"]["activity_run_id"] == built.activity_run_id
     if expect is Expect.RETRIED:
         assert result.exit_code == 0, result.stderr
         assert f"{case.call} ({resource}) failed with" in result.stderr

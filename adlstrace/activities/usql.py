@@ -37,12 +37,17 @@ class UsqlHandler:
         run_id = str(activity.get("activityRunId", "")).lower()
         start = parse_optional_utc(activity.get("activityRunStart")) or ctx.now - timedelta(days=1)
         end = parse_optional_utc(activity.get("activityRunEnd")) or ctx.now
-        lookup = find_job(ctx.source, account, run_id, (start, end))
+        lookup = find_job(ctx.source, account, run_id, (start, end), ctx.partial_errors)
         report.match.attempts = lookup.attempts
         report.match.strategy = lookup.strategy
         if lookup.job is not None:
             job_id = str(lookup.job.get("jobId") or run_id)
             apply_job(report, lookup.job, account.job_url(job_id), account.name)
+        elif lookup.failed:
+            report.notes.append(
+                f"The ADLA job lookup failed, so this report holds the ADF side only: {lookup.failed} "
+                "Fix the cause and run adlstrace again for the job section."
+            )
         elif lookup.unreachable:
             report.notes.append(
                 lookup.unreachable + " ADLA was retired in February 2024, so this is expected for "

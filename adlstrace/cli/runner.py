@@ -74,6 +74,7 @@ def run_live(
     source: AzureSource = live_source(credential_kind)
     recorder = RecordingSource(source) if out.save_evidence else None
     ctx = make_context(recorder or source, now)
+    ctx.partial_errors = []
     try:
         report = resolve(ctx)
     finally:
@@ -82,7 +83,14 @@ def run_live(
             atomic_write(out.save_evidence, json_text(bundle))
             typer.echo(f"wrote evidence {out.save_evidence}", err=True)
     write_report(report, out)
+    raise_partial(ctx)
     return report
+
+
+def raise_partial(ctx: ResolveContext) -> None:
+    """After a report with only part of its data is written, end with the error that cut it short."""
+    if ctx.partial_errors:
+        raise ctx.partial_errors[0]
 
 
 def run_replay(
@@ -105,9 +113,11 @@ def run_replay(
     # One worker, in scan order: the live run read every run before the match, so replay
     # never asks for an answer the evidence lacks.
     ctx.concurrency = 1
+    ctx.partial_errors = []
     report = resolve(ctx, invocation)
     report.origin = f"evidence file {path.name} (recorded {bundle['recorded_at']})"
     write_report(report, out)
+    raise_partial(ctx)
     return report
 
 

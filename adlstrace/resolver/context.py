@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from adlstrace.errors import AdlstraceError
 from adlstrace.ids import FactoryRef
 from adlstrace.sources.base import AzureSource
 
@@ -35,6 +36,10 @@ class ResolveContext:
     adla_dns_suffix: str | None = None
     progress: Callable[[str], None] = field(default=lambda message: None)
     max_depth: int = 5
+    # When a list, an ADLA job lookup that fails with an HTTP or auth error lands here and the
+    # report goes on with the ADF side; the caller writes the report, then reports the error.
+    # When None (sweeps), the error ends the failure's resolution, and a later sweep retries it.
+    partial_errors: list[AdlstraceError] | None = None
 
     @property
     def window_start(self) -> datetime:

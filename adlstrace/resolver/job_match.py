@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from adlstrace.errors import AuthError, AzureCallError
+from adlstrace.errors import AdlstraceError, AuthError, AzureCallError
 from adlstrace.report.model import MatchAttempt
 from adlstrace.resolver.adla_account import AdlaAccount
 from adlstrace.sources.base import AzureSource, Json, ResourceMissing
@@ -52,6 +52,7 @@ class JobLookup:
     strategy: str | None = None
     attempts: list[MatchAttempt] = field(default_factory=list)
     unreachable: str | None = None
+    failed: str | None = None
 
 
 def _get_full(source: AzureSource, account: AdlaAccount, job_id: str) -> Json:
@@ -98,8 +99,18 @@ STRATEGIES: list[tuple[str, str, Strategy]] = [
 ]
 
 
-def find_job(source: AzureSource, account: AdlaAccount, run_id: str, window: tuple[datetime, datetime]) -> JobLookup:
-    """Try each strategy in order until one matches or the account returns an error."""
+def find_job(
+    source: AzureSource,
+    account: AdlaAccount,
+    run_id: str,
+    window: tuple[datetime, datetime],
+    partial_errors: list[AdlstraceError] | None = None,
+) -> JobLookup:
+    """Try each strategy in order until one matches or the account returns an error.
+
+    An HTTP, auth or body error from the account is raised, unless `partial_errors` is a
+    list: then it is appended there and the lookup ends with `failed` set.
+    """
     lookup = JobLookup()
     for name, description, strategy in STRATEGIES:
         label = f"{name}: {description}"
@@ -109,15 +120,18 @@ def find_job(source: AzureSource, account: AdlaAccount, run_id: str, window: tup
             lookup.attempts.append(MatchAttempt(label, f"account not found ({missing.code or 'HTTP 404'})"))
             lookup.unreachable = f"ADLA account {account.name} was not found (deleted, or ADLA retired)."
             return lookup
-        except AuthError:
-            raise
-        except AzureCallError as error:
-            # Only an account that cannot be reached at all (a retired account has no DNS
-            # name) becomes a note; HTTP errors and bad bodies from a live account end the run.
-            if not _unreachable(error):
+        except (AuthError, AzureCallError) as error:
+            # An account that cannot be reached at all (a retired account has no DNS name)
+            # becomes a note. HTTP errors and bad bodies from a live account are failures.
+            if isinstance(error, AzureCallError) and _unreachable(error):
+                lookup.attempts.append(MatchAttempt(label, f"failed: {error.message}"))
+                lookup.unreachable = f"ADLA account {account.name} did not answer: {error.message}"
+                return lookup
+            if partial_errors is None:
                 raise
+            partial_errors.append(error)
             lookup.attempts.append(MatchAttempt(label, f"failed: {error.message}"))
-            lookup.unreachable = f"ADLA account {account.name} did not answer: {error.message}"
+            lookup.failed = error.message
             return lookup
         if job is not None:
             lookup.attempts.append(MatchAttempt(label, f"matched job {job.get('jobId')}"))
