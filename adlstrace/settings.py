@@ -59,6 +59,17 @@ def _float_setting(name: str, default: float) -> float:
     return value
 
 
+def _check_ca_bundle() -> None:
+    # requests reads REQUESTS_CA_BUNDLE itself and fails only on the first request, with an
+    # OSError that names no setting; an empty value means "system CAs" and is fine.
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE")
+    if bundle and not os.path.exists(bundle):
+        raise UsageError(
+            f"REQUESTS_CA_BUNDLE names {bundle}, which does not exist.",
+            "Point it at a PEM file of CA certificates, or unset it to use the system CAs.",
+        )
+
+
 def load_settings(credential: str | None = None) -> Settings:
     """Read settings from ADLSTRACE_* variables; `credential` (a CLI flag) wins over the env."""
     arm = _check_https("ADLSTRACE_ARM_ENDPOINT", os.environ.get("ADLSTRACE_ARM_ENDPOINT") or DEFAULT_ARM_ENDPOINT)
@@ -71,10 +82,12 @@ def load_settings(credential: str | None = None) -> Settings:
     _check_https("ADLSTRACE_ADLA_JOB_ENDPOINT", adla.replace("{account}", "account"))
     kind = (credential or os.environ.get("ADLSTRACE_CREDENTIAL") or "default").strip().lower()
     if kind not in CREDENTIAL_KINDS:
+        source = "--credential" if credential else "ADLSTRACE_CREDENTIAL"
         raise UsageError(
-            f"Unknown credential kind {kind!r}.",
+            f"Unknown credential kind {kind!r} (from {source}).",
             "Use one of: " + ", ".join(CREDENTIAL_KINDS) + ".",
         )
+    _check_ca_bundle()
     return Settings(
         arm_endpoint=arm,
         arm_scope=os.environ.get("ADLSTRACE_ARM_SCOPE") or ARM_SCOPE,

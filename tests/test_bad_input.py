@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import trustme
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -416,3 +417,26 @@ def test_utc_fuzz(value: str) -> None:
 def test_utc_out_of_range(value: str) -> None:
     with pytest.raises(ValueError, match="out of range"):
         parse_utc(value)
+
+
+def test_untrusted_certificate_not_retried(live: LiveHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built = scenarios.syntax_error()
+    live.fake.scenario = built.scenario
+    other_ca = tmp_path / "other-ca.pem"
+    other_ca.write_bytes(trustme.CA().cert_pem.bytes())
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other_ca))
+
+    result = live.run("activity", built.activity_run_id, "--pipeline-run-id", built.pipeline_run_id)
+
+    assert_one_error(result, ExitCode.AZURE, "TLS certificate could not be verified", "REQUESTS_CA_BUNDLE")
+    assert "retry" not in result.stderr
+
+
+def test_missing_ca_bundle(live: LiveHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = tmp_path / "missing.pem"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(missing))
+
+    result = live.run("activity", GUID)
+
+    assert_one_error(result, ExitCode.USAGE, f"REQUESTS_CA_BUNDLE names {missing}, which does not exist")
+    assert live.fake.requests == []

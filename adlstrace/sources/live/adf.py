@@ -21,7 +21,7 @@ from adlstrace.errors import AuthError
 from adlstrace.ids import FactoryRef
 from adlstrace.settings import Settings
 from adlstrace.sources.base import Json, QueryFilter
-from adlstrace.sources.live.failures import classify_status, require_object, wrong_shape
+from adlstrace.sources.live.failures import classify_status, require_object, tls_failure, wrong_shape
 from adlstrace.sources.retry import RetryPolicy, TransientError
 from adlstrace.timeutil import format_utc
 
@@ -104,6 +104,9 @@ class LiveAdfSource:
                 headers = getattr(response, "headers", None)
                 raise classify_status(call, resource, status, headers, body, self._identity) from None
             except (ServiceRequestError, ServiceResponseError) as error:
+                tls = tls_failure(call, resource, error)
+                if tls is not None:
+                    raise tls from None
                 raise TransientError(f"connection error ({type(error).__name__})") from error
             try:
                 data = json.loads(raw)

@@ -18,7 +18,7 @@ from msrestazure.azure_exceptions import CloudError
 
 from adlstrace.settings import DEFAULT_ADLA_SUFFIX, Settings
 from adlstrace.sources.base import Json
-from adlstrace.sources.live.failures import classify_status, require_object, wrong_shape
+from adlstrace.sources.live.failures import classify_status, require_object, tls_failure, wrong_shape
 from adlstrace.sources.retry import RetryPolicy, TransientError
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,9 @@ class LiveAdlaSource:
                     call, resource, error.status_code, response.headers, response.content, self._identity
                 ) from None
             except ClientRequestError as error:
+                tls = tls_failure(call, resource, error)
+                if tls is not None:
+                    raise tls from None
                 raise TransientError(f"connection error ({type(error.inner_exception).__name__})") from error
             except DeserializationError:
                 raise wrong_shape(call, resource, "the body could not be read as a job") from None

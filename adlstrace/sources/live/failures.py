@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from typing import Any
 
 from adlstrace.errors import AuthError, AzureCallError
@@ -83,3 +84,27 @@ def require_object(call: str, resource: str, data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise wrong_shape(call, resource, f"expected a JSON object, got {type(data).__name__}")
     return data
+
+
+# What OpenSSL and requests say when a certificate cannot be checked. Retrying cannot help,
+# so these end the call at once instead of being retried as a connection error.
+_TLS_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "TLS CA certificate bundle")
+
+
+def tls_failure(call: str, resource: str, error: BaseException) -> AzureCallError | None:
+    """Return an error for a TLS certificate problem anywhere in `error`'s chain, else None."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = str(current)
+        if isinstance(current, ssl.SSLCertVerificationError) or any(marker in text for marker in _TLS_MARKERS):
+            return AzureCallError(
+                f"{call} ({resource}) failed: the server's TLS certificate could not be verified ({text[:200]}).",
+                "If a proxy inspects TLS, set REQUESTS_CA_BUNDLE to a file with its CA certificate; "
+                "check that REQUESTS_CA_BUNDLE, if set, names a readable PEM file.",
+                code="TlsVerificationFailed",
+            )
+        inner = getattr(current, "inner_exception", None)
+        current = inner if isinstance(inner, BaseException) else current.__cause__ or current.__context__
+    return None
