@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from dataclasses import dataclass
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from adlstrace.errors import UsageError
+
+logger = logging.getLogger(__name__)
 
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _FACTORY_ID = re.compile(
@@ -91,7 +94,14 @@ def parse_factory(factory: str | None, resource_group: str | None, subscription_
                 f"Invalid factory resource ID {factory!r}.",
                 "Expected /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.DataFactory/factories/<name>.",
             )
-        return FactoryRef(parse_subscription(match["sub"]), match["rg"], match["name"])
+        ref = FactoryRef(parse_subscription(match["sub"]), match["rg"], match["name"])
+        for given, named, what in (
+            (resource_group, ref.resource_group, "resource group"),
+            (subscription_id, ref.subscription_id, "subscription"),
+        ):
+            if given and given.strip().lower() != named.lower():
+                logger.warning("The factory resource ID names %s %s; %s is ignored.", what, named, given)
+        return ref
     if not _FACTORY_NAME.match(factory):
         raise UsageError(
             f"Invalid factory name {factory!r}.",
@@ -181,6 +191,14 @@ def parse_job_link(url: str) -> JobLink:
             "Expected https://<account>.azuredatalakeanalytics.net/jobLink/<job-id>.",
         )
     account, _, suffix = host.partition(".")
+    # ADLA job hosts are {account}.azuredatalakeanalytics.net, the default dataLakeAnalyticsUri
+    # of the ADF linked service. A link to another host is most likely a pasting mistake, and
+    # `job ACCOUNT JOB_ID` still works for an account under another suffix.
+    if "azuredatalakeanalytics" not in suffix:
+        raise UsageError(
+            f"The host {host} of {url!r} is not an ADLA job host.",
+            "Expected https://<account>.azuredatalakeanalytics.net/jobLink/<job-id>; or pass the account and job ID.",
+        )
     return JobLink(parse_account_name(account), parse_run_id(segments[-1], "job ID"), suffix)
 
 

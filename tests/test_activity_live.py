@@ -268,3 +268,26 @@ def test_adla_forbidden_keeps_adf_side(live: LiveHarness, tmp_path: Path) -> Non
     assert built.activity_run_id in text
     assert "The ADLA job lookup failed, so this report holds the ADF side only" in text
     assert "2703" in text
+
+
+def test_pipeline_missing_factory_named(live: LiveHarness) -> None:
+    built = scenarios.syntax_error()
+    live.fake.scenario = built.scenario
+
+    factory = ["--factory", "df-missing", "--resource-group", scenarios.RESOURCE_GROUP]
+
+    result = live.run_plain("pipeline", built.pipeline_run_id, *factory, "--subscription", scenarios.SUBSCRIPTION)
+
+    assert result.exit_code == ExitCode.NOT_FOUND, result.stderr
+    assert "error: Factory df-missing in resource group" in result.stderr
+    assert "was not found (ResourceNotFound)" in result.stderr
+
+
+def test_job_unknown_account_named(live: LiveHarness) -> None:
+    built = scenarios.syntax_error()
+    live.fake.scenario = built.scenario
+
+    result = live.run_plain("job", "nosuchadla", built.job_id)
+
+    assert result.exit_code == ExitCode.NOT_FOUND, result.stderr
+    assert "error: ADLA account nosuchadla was not found (AccountNotFound)." in result.stderr

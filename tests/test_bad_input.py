@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 import trustme
@@ -439,4 +440,28 @@ def test_missing_ca_bundle(live: LiveHarness, tmp_path: Path, monkeypatch: pytes
     result = live.run("activity", GUID)
 
     assert_one_error(result, ExitCode.USAGE, f"REQUESTS_CA_BUNDLE names {missing}, which does not exist")
+    assert live.fake.requests == []
+
+
+def test_url_factory_wins_with_warning(live: LiveHarness) -> None:
+    built = scenarios.syntax_error()
+    live.fake.scenario = built.scenario
+    factory_id = quote(FACTORY_ID, safe="")
+    url = f"https://adf.azure.com/en/monitoring/pipelineruns/{built.pipeline_run_id}?factory={factory_id}"
+
+    result = live.run_plain("activity", url, "--factory", "df-other", "--format", "json")
+
+    assert "The URL names factory df-sales; --factory or ADLSTRACE_FACTORY (df-other) is ignored." in result.stderr
+
+
+def test_resource_id_wins_over_group(live: LiveHarness) -> None:
+    result = live.run_plain("activity", GUID, "--factory", FACTORY_ID, "--resource-group", "rg-other", "--since", "1h")
+
+    assert f"names resource group {scenarios.RESOURCE_GROUP}; rg-other is ignored" in result.stderr
+
+
+def test_job_link_other_host(live: LiveHarness) -> None:
+    result = live.run_plain("job", f"https://example.com/jobLink/{GUID}")
+
+    assert_one_error(result, ExitCode.USAGE, "The host example.com", "is not an ADLA job host")
     assert live.fake.requests == []

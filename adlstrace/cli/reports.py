@@ -49,6 +49,10 @@ def _target(
         raise UsageError(f"Missing the {what}.", f"Pass the {what}, or --evidence FILE to replay.")
     if looks_like_url(run):
         link = parse_studio_url(run)
+        if factory and factory.rstrip("/").rsplit("/", 1)[-1].lower() != link.factory.name.lower():
+            _log.warning(
+                "The URL names factory %s; --factory or ADLSTRACE_FACTORY (%s) is ignored.", link.factory.name, factory
+            )
         return link.run_id, link.factory
     return parse_run_id(run, what), parse_factory(factory, group, subscription)
 

@@ -50,10 +50,28 @@ def read_activity_runs(ctx: ResolveContext, pipeline_run: Json) -> list[Json]:
     return runs
 
 
+def factory_is_missing(missing: ResourceMissing) -> bool:
+    """Tell a missing factory or resource group from a missing run, by ARM's 404 code and message.
+
+    ARM answers a request under a parent that does not exist with ResourceGroupNotFound, or with
+    ResourceNotFound naming the parent ("The Resource 'Microsoft.DataFactory/factories/NAME'
+    under resource group 'GROUP' was not found").
+    """
+    if missing.code == "ResourceGroupNotFound":
+        return True
+    return missing.code == "ResourceNotFound" and "Microsoft.DataFactory/factories/" in missing.detail
+
+
 def get_pipeline_run(ctx: ResolveContext, run_id: str) -> Json:
     try:
         return ctx.source.get_pipeline_run(ctx.factory, run_id)
-    except ResourceMissing:
+    except ResourceMissing as missing:
+        if factory_is_missing(missing):
+            raise NotFoundError(
+                f"Factory {ctx.factory.name} in resource group {ctx.factory.resource_group} was not found "
+                f"({missing.code}).",
+                "Check --factory, --resource-group and --subscription.",
+            ) from None
         raise NotFoundError(
             f"Pipeline run {run_id} was not found in factory {ctx.factory.name}.",
             "Check --factory, --resource-group and --subscription, and that the run is younger "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from adlstrace import __version__
-from adlstrace.errors import NotFoundError
+from adlstrace.errors import AzureCallError, NotFoundError
 from adlstrace.knowledge.known_errors import lookup_adla_error
 from adlstrace.report.job_section import apply_job
 from adlstrace.report.model import Hint, Report
@@ -17,11 +17,25 @@ def resolve_job(ctx: ResolveContext, account_name: str, job_id: str, dns_suffix:
     account = AdlaAccount(account_name, dns_suffix or DEFAULT_ADLA_SUFFIX, None, "command line")
     try:
         job = ctx.source.get_job(account.name, job_id)
-    except ResourceMissing:
+    except ResourceMissing as missing:
+        if missing.code == "AccountNotFound":
+            raise NotFoundError(
+                f"ADLA account {account.name} was not found ({missing.code}).",
+                "Check the account name: it is the first label of the job link's host. ADLA was retired "
+                "in February 2024, so the account may no longer exist.",
+            ) from None
         raise NotFoundError(
             f"ADLA job {job_id} was not found in account {account.name}.",
             "ADLA keeps job history for a limited number of days (30 by default); check the ID and account.",
         ) from None
+    except AzureCallError as error:
+        if error.code == "RetryExhausted" and error.status is None:
+            raise NotFoundError(
+                f"ADLA account {account.name} did not answer: {error.message}",
+                "A retired or deleted ADLA account has no DNS name; check the account name. ADLA was "
+                "retired in February 2024.",
+            ) from None
+        raise
     report = Report(kind="job", headline="", root_error="")
     apply_job(report, job, account.job_url(job_id), account.name)
     related = member(job, "related")
