@@ -102,6 +102,8 @@ def test_job_gone_from_history(live: LiveHarness) -> None:
     assert "may have aged out" in result.stdout
     assert "No strategy matched." in result.stdout
     assert "Pipeline run ID  " + built.pipeline_run_id in result.stdout
+    # With no job, the error ID quoted in ADF's message still finds its known cause.
+    assert "String value longer than the U-SQL limit" in result.stdout
 
 
 def test_retired_account_keeps_adf_side(live: LiveHarness) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from adlstrace import __version__
 from adlstrace.knowledge.embedded import parse_embedded_errors
 from adlstrace.knowledge.known_errors import KnownError, lookup_adf_code, lookup_adla_error
@@ -59,6 +61,16 @@ def _add_embedded_errors(report: Report) -> None:
         report.notes.append("ADF cut the embedded ADLA error JSON short; the message is shown as sent.")
 
 
+# ADF's message for a failed U-SQL job reads "Error Id: E_CSC_USER_SYNTAXERROR, Error Message: ...".
+_QUOTED_ERROR_ID = re.compile(r"\bError\s*Id:\s*(E_[A-Z0-9_]+)", re.IGNORECASE)
+
+
+def _quoted_error_id(report: Report) -> str:
+    message = report.adf_error.message if report.adf_error else ""
+    match = _QUOTED_ERROR_ID.search(message or "")
+    return match.group(1).upper() if match else ""
+
+
 def _hint(entry: KnownError) -> Hint:
     return Hint(entry.match, entry.title, entry.cause, entry.owner, entry.next_step, entry.source)
 
@@ -84,9 +96,11 @@ def finish(report: Report, ctx: ResolveContext) -> Report:
         known = lookup_adf_code(adf_code)
         if known is not None:
             hints.append(_hint(known))
-    # One hint for the root error, the most specific table entry; more would bury it.
-    if root_job_error is not None:
-        known = lookup_adla_error(root_job_error.error_id)
+    # One hint for the root error, the most specific table entry; more would bury it. Without
+    # the job, the ADLA error ID that ADF quotes in its own message stands in for it.
+    error_id = root_job_error.error_id if root_job_error is not None else _quoted_error_id(report)
+    if error_id:
+        known = lookup_adla_error(error_id)
         if known is not None:
             hints.append(_hint(known))
     report.hints = hints
