@@ -130,7 +130,7 @@ def test_unknown_run_id(live: LiveHarness) -> None:
     live.fake.scenario = built.scenario
     result = live.run("activity", "00000000-1111-4222-8333-444444444444")
     assert result.exit_code == ExitCode.NOT_FOUND
-    assert "searched 1 pipeline runs" in result.stderr
+    assert "searched 1 pipeline run " in result.stderr
     assert "pipeline run ID" in result.stderr and "debug run" in result.stderr
 
 

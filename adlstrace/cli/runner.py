@@ -19,7 +19,7 @@ from adlstrace.report.model import Report
 from adlstrace.resolver.context import ResolveContext
 from adlstrace.sources.base import AzureSource
 from adlstrace.sources.evidence import RecordingSource, ReplaySource, load_evidence
-from adlstrace.timeutil import parse_utc, utc_now
+from adlstrace.timeutil import format_display, parse_utc, utc_now
 
 Resolve = Callable[[ResolveContext], Report]
 
@@ -115,7 +115,7 @@ def run_replay(
     ctx.concurrency = 1
     ctx.partial_errors = []
     report = resolve(ctx, invocation)
-    report.origin = f"evidence file {path.name} (recorded {bundle['recorded_at']})"
+    report.origin = f"evidence file {path.name} (recorded {format_display(now)})"
     write_report(report, out)
     raise_partial(ctx)
     return report

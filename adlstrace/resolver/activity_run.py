@@ -6,6 +6,7 @@ import concurrent.futures
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from adlstrace.counts import plural
 from adlstrace.errors import NotFoundError, UsageError
 from adlstrace.resolver.context import ADF_RETENTION, ResolveContext, logger
 from adlstrace.resolver.pages import iter_run_pages
@@ -87,7 +88,7 @@ def find_with_pipeline_run(ctx: ResolveContext, activity_run_id: str, pipeline_r
             return FoundActivity(run, pipeline_run, siblings, "pipeline run given")
     raise NotFoundError(
         f"Activity run {activity_run_id} is not part of pipeline run {pipeline_run_id} "
-        f"({len(siblings)} activity runs read).",
+        f"({plural(len(siblings), 'activity run')} read).",
         "Check both IDs, or leave out --pipeline-run-id to search the factory.",
     )
 
@@ -95,8 +96,8 @@ def find_with_pipeline_run(ctx: ResolveContext, activity_run_id: str, pipeline_r
 def check_since(ctx: ResolveContext) -> None:
     if ctx.since > ADF_RETENTION:
         logger.warning(
-            "--since %s reaches past ADF's 45-day run history; older runs cannot be found",
-            ctx.since,
+            "--since of %s reaches past ADF's 45-day run history; older runs cannot be found",
+            plural(round(ctx.since.total_seconds() / 86400), "day"),
         )
 
 
@@ -126,13 +127,13 @@ def scan_for_activity(ctx: ResolveContext, activity_run_id: str) -> FoundActivit
     check_since(ctx)
     after, before = ctx.window_start, ctx.now
     pipeline_runs = scan_order(list_pipeline_runs(ctx, after, before))
-    ctx.progress(f"searching {len(pipeline_runs)} pipeline runs for activity run {activity_run_id}")
+    ctx.progress(f"searching {plural(len(pipeline_runs), 'pipeline run')} for activity run {activity_run_id}")
     found = _scan_concurrently(ctx, pipeline_runs, activity_run_id)
     if found is not None:
         return found
     raise NotFoundError(
         f"Activity run {activity_run_id} was not found in factory {ctx.factory.name}: searched "
-        f"{len(pipeline_runs)} pipeline runs updated between {format_display(after)} and "
+        f"{plural(len(pipeline_runs), 'pipeline run')} updated between {format_display(after)} and "
         f"{format_display(before)}.",
         "The ID may be a pipeline run ID (use `adlstrace pipeline`), a debug run (not kept in "
         "run history), or older than the window (raise --since, up to 45d, or pass "
