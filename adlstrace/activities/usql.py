@@ -50,8 +50,9 @@ class UsqlHandler:
             )
         elif lookup.unreachable:
             report.notes.append(
-                lookup.unreachable + " ADLA was retired in February 2024, so this is expected for "
-                "old accounts; the ADF side of this report is complete."
+                f"{lookup.unreachable} The account name came from {account.source}. ADLA was retired in "
+                "February 2024, so a retired account gives no answer; if the account should exist, check "
+                "its name. The ADF side of this report is complete."
             )
         else:
             report.notes.append(

@@ -76,7 +76,7 @@ def get_pipeline_run(ctx: ResolveContext, run_id: str) -> Json:
         raise NotFoundError(
             f"Pipeline run {run_id} was not found in factory {ctx.factory.name}.",
             "Check --factory, --resource-group and --subscription, and that the run is younger "
-            "than ADF's 45-day history.",
+            "than ADF's 45-day history. An activity run ID goes to `adlstrace activity`.",
         ) from None
 
 
