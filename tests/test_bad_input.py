@@ -148,7 +148,7 @@ def test_since_past_retention_warns(live: LiveHarness) -> None:
     result = live.run("activity", built.activity_run_id, "--since", "60d")
 
     assert result.exit_code == 0, result.stderr
-    assert "WARNING" in result.stderr
+    assert "warning: " in result.stderr
     assert "reaches past ADF's 45-day run history" in result.stderr
     assert built.activity_run_id in result.stdout
 

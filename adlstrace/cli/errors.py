@@ -16,10 +16,17 @@ from adlstrace.scrub import ScrubbingFilter, scrub_text
 T = TypeVar("T")
 
 
+class _PlainFormatter(logging.Formatter):
+    """Format `warning: message`, in the style of the `error:` and `hint:` lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {super().format(record)}"
+
+
 def configure_logging(debug: bool, quiet: bool = False) -> None:
     """Log adlstrace's own records to stderr, scrubbed; Azure SDK loggers stay at WARNING."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s") if debug else _PlainFormatter())
     handler.addFilter(ScrubbingFilter())
     package = logging.getLogger("adlstrace")
     package.handlers[:] = [handler]
