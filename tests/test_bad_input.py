@@ -465,3 +465,19 @@ def test_job_link_other_host(live: LiveHarness) -> None:
 
     assert_one_error(result, ExitCode.USAGE, "The host example.com", "is not an ADLA job host")
     assert live.fake.requests == []
+
+
+def test_job_untrusted_certificate(live: LiveHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    built = scenarios.syntax_error()
+    live.fake.scenario = built.scenario
+    other_ca = tmp_path / "other-ca.pem"
+    other_ca.write_bytes(trustme.CA().cert_pem.bytes())
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other_ca))
+
+    result = live.run_plain("job", scenarios.ACCOUNT, built.job_id)
+
+    expected = (
+        "TLS certificate could not be verified (certificate verify failed: unable to get local issuer certificate)"
+    )
+    assert_one_error(result, ExitCode.AZURE, expected)
+    assert "Max retries" not in result.stderr

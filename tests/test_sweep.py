@@ -643,3 +643,38 @@ def test_rich_progress_bars_complete() -> None:
     runs, reports = progress._progress.tasks
     assert (runs.completed, runs.total) == (2, 2)
     assert (reports.completed, reports.total) == (2, 2)
+
+
+def test_sweep_untrusted_certificate(
+    live: LiveHarness, seeded: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trustme
+
+    other_ca = tmp_path / "other-ca.pem"
+    other_ca.write_bytes(trustme.CA().cert_pem.bytes())
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other_ca))
+    out = tmp_path / "reports"
+
+    result = sweep(live, out, "--quiet")
+
+    assert result.exit_code == 5, result.stderr
+    assert "TLS certificate could not be verified (certificate verify failed:" in result.stderr
+    assert not out.exists()
+
+
+def test_sweep_quiet_keeps_history_warning(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:
+    result = live.run("sweep", "--since", "60d", "--out", str(tmp_path), "--quiet")
+
+    assert result.exit_code == 0, result.stderr
+    assert "warning: the window starts before ADF's 45-day run history" in result.stderr
+
+
+def test_sweep_incomplete_lines_capped(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:
+    live.fake.faults.add("query_activity_runs", "status", times=None, status=403)
+
+    result = sweep(live, tmp_path, "--quiet")
+
+    incomplete = [line for line in result.stderr.splitlines() if line.startswith("sweep: incomplete: ")]
+    assert result.exit_code == 11
+    assert len(incomplete) == 6
+    assert incomplete[-1].endswith("more; index.md lists them all")

@@ -32,6 +32,9 @@ def configure_logging(debug: bool, quiet: bool = False) -> None:
     package.handlers[:] = [handler]
     package.propagate = False
     package.setLevel(logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING)
+    # The sweep's own warnings (a window past ADF's history) still show with --quiet; retry
+    # warnings from the sources do not.
+    logging.getLogger("adlstrace.sweep").setLevel(logging.NOTSET if debug or not quiet else logging.WARNING)
     azure = logging.getLogger("azure")
     azure.handlers[:] = [handler]
     azure.propagate = False

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("adlstrace.sweep")
 
 DEFAULT_SINCE = "24h"
+# Reasons for an incomplete sweep printed at the end; a cron mail needs the first few only.
+MAX_ERROR_LINES = 5
 
 
 def sweep_window(since: str | None, start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
@@ -142,8 +144,10 @@ def sweep(
             )
             result, cache = run_sweep(live_source(credential), request, now, progress)
             progress.message(_summary(result, out))
-            for error in result.errors:
+            for error in result.errors[:MAX_ERROR_LINES]:
                 progress.warning(f"incomplete: {error}")
+            if len(result.errors) > MAX_ERROR_LINES:
+                progress.warning(f"incomplete: {len(result.errors) - MAX_ERROR_LINES} more; index.md lists them all")
             logger.debug("lookups sent %s, returned from cache %s", cache.stats.sent, cache.stats.reused)
         except SweepSetupError:
             # The factory could not be read at all: leave no folder behind that names it.

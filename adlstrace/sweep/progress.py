@@ -7,6 +7,7 @@ import threading
 import time
 from typing import Any, Protocol
 
+from adlstrace.counts import plural
 from adlstrace.scrub import scrub_text
 
 # Seconds between the plain "scanned N of M" lines.
@@ -117,7 +118,7 @@ class PlainProgress:
     def reported(self, file_name: str) -> None:
         with self._lock:
             self._written += 1
-            self._line(f"wrote {file_name} (report {self._written}; {self._found} failures found so far)")
+            self._line(f"wrote {file_name} (report {self._written}; {plural(self._found, 'failure')} found so far)")
 
     def skipped(self, runs: int) -> None:
         with self._lock:

@@ -62,10 +62,6 @@ from adlstrace.timeutil import format_utc, parse_optional_utc, utc_now
 
 logger = logging.getLogger("adlstrace.sweep")
 
-# Errors of the first listing page that no later page can fix: the factory is wrong or the
-# identity may not read it. Transient failures stay "incomplete" instead.
-_SETUP_EXIT_CODES = (ExitCode.NOT_FOUND, ExitCode.AUTH)
-
 
 class SweepSetupError(AdlstraceError):
     """The factory's pipeline runs could not be listed at all; carries the cause's exit code."""
@@ -246,7 +242,9 @@ class _Sweep:
                 else:
                     workers.submit(self._scan, run)
         except AdlstraceError as error:
-            if self.result.runs_listed == 0 and error.exit_code in _SETUP_EXIT_CODES:
+            # When the first page fails, nothing was swept: a wrong factory, a missing role, an
+            # untrusted certificate or an outage. The error's own exit code says which.
+            if self.result.runs_listed == 0:
                 raise SweepSetupError(error) from error
             self._error(f"Listing pipeline runs stopped after {self.result.runs_listed} runs: {error.message}")
 
@@ -431,7 +429,7 @@ def _finish(state: SweepState, result: SweepResult, finished: bool, now: datetim
     """Record how the sweep ended in the state file, then rebuild the index from it."""
     errors = list(result.errors)
     if result.unresolved:
-        errors.append(f"{plural(result.unresolved, 'failure')} could not be resolved; a new sweep retries them.")
+        errors.append(f"{plural(result.unresolved, 'failure')} could not be resolved; a new sweep tries again.")
     if not finished:
         errors.append("The sweep stopped before it finished; run it again to write the remaining reports.")
     state.finish_run(format_utc(utc_now()), finished and result.complete, errors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import ssl
 from typing import Any
 
@@ -89,6 +90,8 @@ def require_object(call: str, resource: str, data: Any) -> dict[str, Any]:
 # What OpenSSL and requests say when a certificate cannot be checked. Retrying cannot help,
 # so these end the call at once instead of being retried as a connection error.
 _TLS_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "TLS CA certificate bundle")
+# OpenSSL's reason, as in "certificate verify failed: unable to get local issuer certificate".
+_TLS_REASON = re.compile(r"certificate verify failed: [^()'\"\]]+")
 
 
 def tls_failure(call: str, resource: str, error: BaseException) -> AzureCallError | None:
@@ -99,8 +102,10 @@ def tls_failure(call: str, resource: str, error: BaseException) -> AzureCallErro
         seen.add(id(current))
         text = str(current)
         if isinstance(current, ssl.SSLCertVerificationError) or any(marker in text for marker in _TLS_MARKERS):
+            reason = _TLS_REASON.search(text)
             return AzureCallError(
-                f"{call} ({resource}) failed: the server's TLS certificate could not be verified ({text[:200]}).",
+                f"{call} ({resource}) failed: the server's TLS certificate could not be verified"
+                f" ({reason.group(0).strip() if reason else text[:200]}).",
                 "If a proxy inspects TLS, set REQUESTS_CA_BUNDLE to a file with its CA certificate; "
                 "check that REQUESTS_CA_BUNDLE, if set, names a readable PEM file.",
                 code="TlsVerificationFailed",
