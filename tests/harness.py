@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from azure.core.credentials import AccessToken
 from typer.testing import CliRunner
 
@@ -85,3 +87,15 @@ def reuse_fake(fake: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> LiveHarness:
 def live(fake: FakeAzure, monkeypatch: pytest.MonkeyPatch) -> LiveHarness:
     monkeypatch.setenv("ADLSTRACE_TIMEOUT", "3")
     return point_cli_at(fake, monkeypatch)
+
+
+@pytest.fixture
+def untrusted_ca_bundle(live: LiveHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point REQUESTS_CA_BUNDLE at a CA that did not sign the fake's certificate.
+
+    It takes `live` so that it runs after the harness has set the trusted bundle.
+    """
+    bundle = tmp_path / "other-ca.pem"
+    bundle.write_bytes(trustme.CA().cert_pem.bytes())
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    return bundle

@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import trustme
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -420,12 +419,10 @@ def test_utc_out_of_range(value: str) -> None:
         parse_utc(value)
 
 
-def test_untrusted_certificate_not_retried(live: LiveHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("untrusted_ca_bundle")
+def test_untrusted_certificate_not_retried(live: LiveHarness) -> None:
     built = scenarios.syntax_error()
     live.fake.scenario = built.scenario
-    other_ca = tmp_path / "other-ca.pem"
-    other_ca.write_bytes(trustme.CA().cert_pem.bytes())
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other_ca))
 
     result = live.run("activity", built.activity_run_id, "--pipeline-run-id", built.pipeline_run_id)
 
@@ -467,12 +464,10 @@ def test_job_link_other_host(live: LiveHarness) -> None:
     assert live.fake.requests == []
 
 
-def test_job_untrusted_certificate(live: LiveHarness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("untrusted_ca_bundle")
+def test_job_untrusted_certificate(live: LiveHarness) -> None:
     built = scenarios.syntax_error()
     live.fake.scenario = built.scenario
-    other_ca = tmp_path / "other-ca.pem"
-    other_ca.write_bytes(trustme.CA().cert_pem.bytes())
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other_ca))
 
     result = live.run_plain("job", scenarios.ACCOUNT, built.job_id)
 

@@ -645,14 +645,8 @@ def test_rich_progress_bars_complete() -> None:
     assert (reports.completed, reports.total) == (2, 2)
 
 
-def test_sweep_untrusted_certificate(
-    live: LiveHarness, seeded: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import trustme
-
-    other_ca = tmp_path / "other-ca.pem"
-    other_ca.write_bytes(trustme.CA().cert_pem.bytes())
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other_ca))
+@pytest.mark.usefixtures("untrusted_ca_bundle")
+def test_sweep_untrusted_certificate(live: LiveHarness, seeded: Seeded, tmp_path: Path) -> None:
     out = tmp_path / "reports"
 
     result = sweep(live, out, "--quiet")
