@@ -69,9 +69,12 @@ def _check_replay_id(run: str | None, recorded: str, what: str) -> None:
 
 
 def activity(
-    run_id: Annotated[str | None, typer.Argument(help="ADF activity run ID, or an ADF Studio monitoring URL.")] = None,
+    run_id: Annotated[
+        str | None, typer.Argument(metavar="RUN_ID|URL", help="ADF activity run ID, or an ADF Studio monitoring URL.")
+    ] = None,
     pipeline_run_id: Annotated[
-        str | None, typer.Option("--pipeline-run-id", help="Pipeline run that holds the activity (faster).")
+        str | None,
+        typer.Option("--pipeline-run-id", metavar="GUID", help="Pipeline run that holds the activity (faster)."),
     ] = None,
     factory: opt.Factory = None,
     resource_group: opt.ResourceGroup = None,
@@ -125,7 +128,9 @@ def activity(
 
 
 def pipeline(
-    run_id: Annotated[str | None, typer.Argument(help="ADF pipeline run ID, or an ADF Studio monitoring URL.")] = None,
+    run_id: Annotated[
+        str | None, typer.Argument(metavar="RUN_ID|URL", help="ADF pipeline run ID, or an ADF Studio monitoring URL.")
+    ] = None,
     factory: opt.Factory = None,
     resource_group: opt.ResourceGroup = None,
     subscription: opt.Subscription = None,
@@ -173,10 +178,13 @@ def job(
     account_or_link: Annotated[
         str | None,
         typer.Argument(
-            help="ADLA account name, or a pasted job link https://ACCOUNT.azuredatalakeanalytics.net/jobLink/JOB-ID."
+            metavar="ACCOUNT|LINK",
+            help="ADLA account name, or a pasted job link https://ACCOUNT.azuredatalakeanalytics.net/jobLink/JOB-ID.",
         ),
     ] = None,
-    job_id: Annotated[str | None, typer.Argument(help="ADLA job ID (omit when passing a job link).")] = None,
+    job_id: Annotated[
+        str | None, typer.Argument(metavar="JOB_ID", help="ADLA job ID (omit when passing a job link).")
+    ] = None,
     format: opt.Format = None,
     output: opt.Output = None,
     save_evidence: opt.SaveEvidence = None,

@@ -79,27 +79,42 @@ def _stop_on_sigterm() -> None:
 
 
 def sweep(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the reports, the index and the state file.")],
+    out: Annotated[
+        Path, typer.Option("--out", metavar="FOLDER", help="Folder for the reports, the index and the state file.")
+    ],
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Sweep pipeline runs updated in this past period, e.g. 24h, 7d (default 24h)."),
+        typer.Option(
+            "--since",
+            metavar="DURATION",
+            help="Sweep pipeline runs updated in this past period, e.g. 24h, 7d (default 24h).",
+        ),
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option("--from", help="Window start (ISO 8601 UTC, e.g. 2026-11-01T00:00Z); replaces --since."),
+        typer.Option(
+            "--from", metavar="TIME", help="Window start (ISO 8601 UTC, e.g. 2026-11-01T00:00Z); replaces --since."
+        ),
     ] = None,
-    end: Annotated[str | None, typer.Option("--to", help="Window end (ISO 8601 UTC). Default: now.")] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", metavar="TIME", help="Window end (ISO 8601 UTC). Default: now.")
+    ] = None,
     pipeline: Annotated[
-        list[str] | None, typer.Option("--pipeline", help="Only these pipelines (repeat the option for more).")
+        list[str] | None,
+        typer.Option("--pipeline", metavar="NAME", help="Only these pipelines (repeat the option for more)."),
     ] = None,
     activity_type: Annotated[
         list[str] | None,
-        typer.Option("--activity-type", help="Only failed activities of this type, e.g. DataLakeAnalyticsU-SQL."),
+        typer.Option(
+            "--activity-type", metavar="TYPE", help="Only failed activities of this type, e.g. DataLakeAnalyticsU-SQL."
+        ),
     ] = None,
     factory: opt.Factory = None,
     resource_group: opt.ResourceGroup = None,
     subscription: opt.Subscription = None,
-    format: Annotated[str, typer.Option("--format", help="Report format: markdown, json or text.")] = "markdown",
+    format: Annotated[
+        str, typer.Option("--format", metavar="FORMAT", help="Report format: markdown, json or text.")
+    ] = "markdown",
     fail_on_failures: Annotated[
         bool, typer.Option("--fail-on-failures", help="Exit with code 10 when the window contains any failure.")
     ] = False,
