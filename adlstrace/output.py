@@ -1,7 +1,7 @@
 """The one way out: every report, evidence file, index and message is scrubbed here.
 
 Files are written atomically (a temporary file in the same folder, fsync, then rename), so
-a reader or a killed run never sees half a file.
+a reader or a killed run never finds half a file.
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def atomic_write(path: Path, text: str) -> None:
     except OSError as error:
         raise OutputError(f"Cannot write {path}: {error.strerror}.", "Check the folder's permissions.") from None
     try:
-        # mkstemp creates the file readable by its owner only; give it the mode any new file
-        # would get (0666 less the umask), or keep the mode of the file it replaces.
+        # mkstemp creates the file readable by its owner only. Give it the mode of the file it
+        # replaces, or the mode any new file gets (0666 less the umask).
         os.chmod(temporary, stat.S_IMODE(path.stat().st_mode) if path.exists() else _NEW_FILE_MODE)
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
@@ -72,15 +72,20 @@ def _write_through(path: Path, text: str) -> None:
 def render_scrubbed(report: Report, render: Any) -> str:
     """Render `report` and scrub the text; the report states how many values were replaced.
 
-    Each field is scrubbed before rendering and the rendered text again after. The first
+    Each field is scrubbed before rendering, and the rendered text again after. The first
     pass is needed because a renderer may escape a value (JSON turns `"` into `\\"`) into
-    a shape the text rules no longer know; the second catches a secret that only shows
+    a shape the text rules do not match. The second pass catches a secret that appears only
     once fields are joined. The count is of `[REDACTED]` marks in the output, so it
     includes values scrubbed while the report was built, such as those in the script.
     """
     clean = _scrub_fields(report)
     clean.scrubbed_values = 0
-    report.scrubbed_values = clean.scrubbed_values = scrub_text(render(clean)).count(REDACTED)
+    text = scrub_text(render(clean))
+    count = text.count(REDACTED)
+    report.scrubbed_values = clean.scrubbed_values = count
+    if count == 0:
+        return text
+    # The footer states the count, so the report is rendered again with it.
     return scrub_text(render(clean))
 
 

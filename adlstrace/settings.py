@@ -60,8 +60,8 @@ def _float_setting(name: str, default: float) -> float:
 
 
 def _check_ca_bundle() -> None:
-    # requests reads REQUESTS_CA_BUNDLE itself and fails only on the first request, with an
-    # OSError that names no setting; an empty value means "system CAs" and is fine.
+    # requests reads REQUESTS_CA_BUNDLE itself and fails only at the first request, with an
+    # OSError that names no setting. An empty value means "system CAs", which is valid.
     bundle = os.environ.get("REQUESTS_CA_BUNDLE")
     if bundle and not os.path.exists(bundle):
         raise UsageError(

@@ -79,7 +79,8 @@ def test_throttled_then_served(live: LiveHarness) -> None:
     live.fake.faults.add("get_job", "status", status=503)
     result = live.run("activity", built.activity_run_id, "--pipeline-run-id", built.pipeline_run_id)
     assert result.exit_code == 0, result.stderr
-    assert "HTTP 429" in result.stderr and "retry 1 of 3" in result.stderr
+    assert "HTTP 429" in result.stderr
+    assert "retry 1 of 3" in result.stderr
     assert "HTTP 503" in result.stderr
     assert JOB_HOST + str(built.job_id) in result.stdout
 
@@ -90,7 +91,8 @@ def test_pre_submission_failure_2705(live: LiveHarness) -> None:
     result = live.run("activity", built.activity_run_id, "--format", "markdown")
     assert result.exit_code == 0, result.stderr
     assert "before or at job submission" in result.stdout
-    assert "2705" in result.stdout and "Owner:" in result.stdout
+    assert "2705" in result.stdout
+    assert "Owner:" in result.stdout
     assert not [r for r in live.fake.requests if "/adla/" in r.path]
 
 
@@ -111,7 +113,7 @@ def test_retired_account_keeps_adf_side(live: LiveHarness) -> None:
     live.fake.scenario = built.scenario
     result = live.run("activity", built.activity_run_id)
     assert result.exit_code == 0, result.stderr
-    assert "did not answer" in result.stdout
+    assert "did not respond" in result.stdout
     assert "E_CSC_USER_INVALIDCOLUMNTYPE at line 7" in result.stdout
     assert "Appendix: stack traces" in result.stdout
     assert "(stack trace moved to appendix A1)" in result.stdout
@@ -131,7 +133,8 @@ def test_unknown_run_id(live: LiveHarness) -> None:
     result = live.run("activity", "00000000-1111-4222-8333-444444444444")
     assert result.exit_code == ExitCode.NOT_FOUND
     assert "searched 1 pipeline run " in result.stderr
-    assert "pipeline run ID" in result.stderr and "debug run" in result.stderr
+    assert "pipeline run ID" in result.stderr
+    assert "debug run" in result.stderr
 
 
 def test_pipeline_run_id_given_as_activity(live: LiveHarness) -> None:

@@ -31,10 +31,18 @@ def configure_logging(debug: bool, quiet: bool = False) -> None:
     package = logging.getLogger("adlstrace")
     package.handlers[:] = [handler]
     package.propagate = False
-    package.setLevel(logging.DEBUG if debug else logging.ERROR if quiet else logging.WARNING)
-    # The sweep's own warnings (a window past ADF's history) still show with --quiet; retry
-    # warnings from the sources do not.
-    logging.getLogger("adlstrace.sweep").setLevel(logging.NOTSET if debug or not quiet else logging.WARNING)
+    sweep = logging.getLogger("adlstrace.sweep")
+    if debug:
+        package.setLevel(logging.DEBUG)
+        sweep.setLevel(logging.NOTSET)
+    elif quiet:
+        # The sweep's own warnings (a window past ADF's history) still show with --quiet, but
+        # retry warnings from the sources do not.
+        package.setLevel(logging.ERROR)
+        sweep.setLevel(logging.WARNING)
+    else:
+        package.setLevel(logging.WARNING)
+        sweep.setLevel(logging.NOTSET)
     azure = logging.getLogger("azure")
     azure.handlers[:] = [handler]
     azure.propagate = False

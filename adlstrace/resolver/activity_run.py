@@ -54,8 +54,8 @@ def read_activity_runs(ctx: ResolveContext, pipeline_run: Json) -> list[Json]:
 def factory_is_missing(missing: ResourceMissing) -> bool:
     """Tell a missing factory or resource group from a missing run, by ARM's 404 code and message.
 
-    ARM answers a request under a parent that does not exist with ResourceGroupNotFound, or with
-    ResourceNotFound naming the parent ("The Resource 'Microsoft.DataFactory/factories/NAME'
+    ARM returns ResourceGroupNotFound for a request under a resource group that does not exist,
+    or ResourceNotFound naming the missing parent ("The Resource 'Microsoft.DataFactory/factories/NAME'
     under resource group 'GROUP' was not found").
     """
     if missing.code == "ResourceGroupNotFound":
@@ -123,7 +123,7 @@ def scan_order(runs: list[Json]) -> list[Json]:
 
 
 def scan_for_activity(ctx: ResolveContext, activity_run_id: str) -> FoundActivity:
-    """Search pipeline runs in the `--since` window, several at a time, until one holds the ID."""
+    """Search pipeline runs in the `--since` window, several at a time, until one contains the ID."""
     check_since(ctx)
     after, before = ctx.window_start, ctx.now
     pipeline_runs = scan_order(list_pipeline_runs(ctx, after, before))

@@ -36,9 +36,9 @@ class ResolveContext:
     adla_dns_suffix: str | None = None
     progress: Callable[[str], None] = field(default=lambda message: None)
     max_depth: int = 5
-    # When a list, an ADLA job lookup that fails with an HTTP or auth error lands here and the
-    # report goes on with the ADF side; the caller writes the report, then reports the error.
-    # When None (sweeps), the error ends the failure's resolution, and a later sweep retries it.
+    # When this is a list, an ADLA job lookup that fails with an HTTP or auth error is appended
+    # here and the report goes on with the ADF side. The caller writes the report, then raises
+    # the error. When it is None (sweeps), the error ends the failure's resolution instead.
     partial_errors: list[AdlstraceError] | None = None
 
     @property

@@ -125,7 +125,7 @@ def find_job(
             # becomes a note. HTTP errors and bad bodies from a live account are failures.
             if isinstance(error, AzureCallError) and _unreachable(error):
                 lookup.attempts.append(MatchAttempt(label, f"failed: {error.message}"))
-                lookup.unreachable = f"ADLA account {account.name} did not answer: {error.message}"
+                lookup.unreachable = f"ADLA account {account.name} did not respond: {error.message}"
                 return lookup
             if partial_errors is None:
                 raise

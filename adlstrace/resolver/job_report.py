@@ -31,7 +31,7 @@ def resolve_job(ctx: ResolveContext, account_name: str, job_id: str, dns_suffix:
     except AzureCallError as error:
         if error.code == "RetryExhausted" and error.status is None:
             raise NotFoundError(
-                f"ADLA account {account.name} did not answer: {error.message}",
+                f"ADLA account {account.name} did not respond: {error.message}",
                 "A retired or deleted ADLA account has no DNS name; check the account name. ADLA was "
                 "retired in February 2024.",
             ) from None

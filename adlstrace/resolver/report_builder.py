@@ -96,8 +96,8 @@ def finish(report: Report, ctx: ResolveContext) -> Report:
         known = lookup_adf_code(adf_code)
         if known is not None:
             hints.append(_hint(known))
-    # One hint for the root error, the most specific table entry; more would bury it. Without
-    # the job, the ADLA error ID that ADF quotes in its own message stands in for it.
+    # One hint for the root error, the most specific table entry, because more would bury it.
+    # Without the job, the ADLA error ID quoted in ADF's own message is used instead.
     error_id = root_job_error.error_id if root_job_error is not None else _quoted_error_id(report)
     if error_id:
         known = lookup_adla_error(error_id)

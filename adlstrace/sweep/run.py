@@ -1,6 +1,6 @@
 """Run a sweep: list pipeline runs, scan their activity runs, write one report per failure.
 
-The listing streams: each pipeline run goes to a worker as soon as its page arrives, and a
+The listing streams: each pipeline run goes to a worker as soon as its page arrives. A
 worker reads the run's activity runs and writes the reports of its failures before it takes
 the next run, so memory contains a bounded number of runs and reports at any time.
 
@@ -243,7 +243,7 @@ class _Sweep:
                     workers.submit(self._scan, run)
         except AdlstraceError as error:
             # When the first page fails, nothing was swept: a wrong factory, a missing role, an
-            # untrusted certificate or an outage. The error's own exit code says which.
+            # untrusted certificate or an outage. The error's own exit code tells them apart.
             if self.result.runs_listed == 0:
                 raise SweepSetupError(error) from error
             self._error(f"Listing pipeline runs stopped after {self.result.runs_listed} runs: {error.message}")
@@ -266,16 +266,7 @@ class _Sweep:
         for failure in self._deferred:
             child = failure.child_run_id or ""
             if child in self._failed_runs:
-                code, message = _adf_error(failure.activity)
-                entry = Entry(
-                    status=WRAPPER,
-                    error_code=code,
-                    root_error=message,
-                    child_run_id=child,
-                    updated=format_utc(self.ctx.now),
-                    **_activity_fields(failure),
-                )
-                self.state.record(entry)
+                self.state.record(self._adf_entry(failure, WRAPPER, child_run_id=child))
                 self._count("wrappers")
                 self.progress.settled()
             elif self.state.is_reported(failure.key, self.request.format):
@@ -366,17 +357,21 @@ class _Sweep:
         self._count("reported")
         self.progress.reported(name)
 
-    def _unresolved(self, failure: Failure, what: str, reason: str) -> None:
+    def _adf_entry(self, failure: Failure, status: str, child_run_id: str = "", reason: str = "") -> Entry:
+        """Build an index entry from the activity's ADF error alone, for failures without a report."""
         code, message = _adf_error(failure.activity)
-        entry = Entry(
-            status=UNRESOLVED,
+        return Entry(
+            status=status,
             error_code=code,
             root_error=message,
+            child_run_id=child_run_id,
             reason=reason,
             updated=format_utc(self.ctx.now),
             **_activity_fields(failure),
         )
-        self.state.record(entry)
+
+    def _unresolved(self, failure: Failure, what: str, reason: str) -> None:
+        self.state.record(self._adf_entry(failure, UNRESOLVED, reason=reason))
         self._count("unresolved")
         self.progress.unresolved(what, reason)
 

@@ -87,8 +87,8 @@ def require_object(call: str, resource: str, data: Any) -> dict[str, Any]:
     return data
 
 
-# What OpenSSL and requests say when a certificate cannot be checked. Retrying cannot help,
-# so these end the call at once instead of being retried as a connection error.
+# Text in OpenSSL and requests errors when a certificate cannot be verified. Retrying cannot
+# help, so these end the call at once instead of being retried as a connection error.
 _TLS_MARKERS = ("CERTIFICATE_VERIFY_FAILED", "certificate verify failed", "TLS CA certificate bundle")
 # OpenSSL's reason, as in "certificate verify failed: unable to get local issuer certificate".
 _TLS_REASON = re.compile(r"certificate verify failed: [^()'\"\]]+")
