@@ -92,15 +92,16 @@ def finish(report: Report, ctx: ResolveContext) -> Report:
     where = f"pipeline {ids.pipeline_name} (run {ids.pipeline_run_id}) in factory {ids.factory}"
     report.headline = f"{ids.activity_type or 'Activity'} activity {ids.activity_name} {status} in {where}."
     hints: list[Hint] = []
-    if adf_code:
-        known = lookup_adf_code(adf_code)
-        if known is not None:
-            hints.append(_hint(known))
     # One hint for the root error, the most specific table entry, because more would bury it.
-    # Without the job, the ADLA error ID quoted in ADF's own message is used instead.
+    # Without the job, the ADLA error ID quoted in ADF's own message is used instead. It comes
+    # first: the ADF code's hint is general and, for 2703, describes how to find the job.
     error_id = root_job_error.error_id if root_job_error is not None else _quoted_error_id(report)
     if error_id:
         known = lookup_adla_error(error_id)
+        if known is not None:
+            hints.append(_hint(known))
+    if adf_code:
+        known = lookup_adf_code(adf_code)
         if known is not None:
             hints.append(_hint(known))
     report.hints = hints
